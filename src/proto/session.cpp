@@ -1,0 +1,650 @@
+#include "proto/session.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "proto/handshake.hpp"
+#include "proto/text.hpp"
+#include "proto/utf8.hpp"
+
+namespace ws::proto {
+
+namespace {
+
+constexpr std::size_t kNoBuffer = static_cast<std::size_t>(-1);
+// A receive buffer that grew past this for one large message is released afterwards, so a
+// connection that once took a big message does not keep its memory while idle.
+constexpr std::size_t kKeepBufferCapacity = 64u << 10;
+constexpr std::size_t kMaxCloseReason = 123;
+
+// The longest prefix of `s` that is at most `max` bytes and ends on a UTF-8 character boundary.
+std::string_view utf8_prefix(std::string_view s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+}  // namespace
+
+// ---- helpers shared with the tests ----------------------------------------------------------
+
+Result<> parse_close_payload(std::string_view payload, CloseCode& code, std::string_view& reason) {
+    if (payload.empty()) {
+        code = CloseCode::Status;
+        reason = {};
+        return {};
+    }
+    if (payload.size() == 1) return Error(ErrorKind::Protocol, "close frame with a 1-byte payload");
+    const auto raw = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                static_cast<unsigned char>(payload[1]));
+    if (!is_valid_close_code(raw))
+        return Error(ErrorKind::Protocol, "invalid close code " + std::to_string(raw));
+    reason = payload.substr(2);
+    if (!is_valid_utf8(reason)) return Error(ErrorKind::Encoding, "close reason is not valid UTF-8");
+    code = static_cast<CloseCode>(raw);
+    return {};
+}
+
+CloseCode close_code_for(const Error& error) noexcept {
+    switch (error.kind()) {
+        case ErrorKind::Internal:
+        case ErrorKind::Timer: return CloseCode::Error;
+        case ErrorKind::Capacity: return CloseCode::Size;
+        case ErrorKind::Protocol: return CloseCode::Protocol;
+        case ErrorKind::Encoding: return CloseCode::Invalid;
+        case ErrorKind::Policy: return CloseCode::Policy;
+        case ErrorKind::Queue:
+        case ErrorKind::Custom: return CloseCode::Empty;
+        case ErrorKind::Io:
+        case ErrorKind::Http:
+        case ErrorKind::Tls:
+        case ErrorKind::Timeout: return CloseCode::Abnormal;
+    }
+    return CloseCode::Error;
+}
+
+// ---- construction ------------------------------------------------------------------------
+
+Session::Session(Role role, const SessionConfig& config, SessionEvents& events, Output& out) noexcept
+    : role_(role), config_(config), events_(events), out_(out) {}
+
+Session::~Session() = default;
+
+void Session::start_client(Request request) {
+    for (const ExtensionFactory* factory : config_.extensions) {
+        request.add_extension(factory->offer().to_string());
+    }
+    write_raw(request.format());
+    client_request_ = std::make_unique<Request>(std::move(request));
+}
+
+// ---- input -------------------------------------------------------------------------------
+
+std::size_t Session::feed(std::span<std::uint8_t> data) {
+    std::size_t used = 0;
+    if (state_ == State::Handshake) used = feed_handshake(data);
+    if (used < data.size() && (state_ == State::Open || state_ == State::CloseSent)) {
+        used += feed_frames(data.data() + used, data.size() - used);
+    }
+    return state_ == State::Closed ? used : data.size();
+}
+
+std::size_t Session::feed_handshake(std::span<std::uint8_t> data) {
+    const std::size_t limit = config_.max_handshake_size;
+    const std::size_t before = head_.size();
+    const std::size_t take = std::min(data.size(), limit > before ? limit - before : 0);
+    head_.append(reinterpret_cast<const char*>(data.data()), take);
+    const std::size_t end = find_head_end(head_, before);
+    if (end == 0) {
+        if (head_.size() >= limit) {
+            fail(Error(ErrorKind::Capacity,
+                       "handshake larger than max_handshake_size (" + std::to_string(limit) + " bytes)")
+                     .with_http_status(431));
+        }
+        return take;
+    }
+    head_.resize(end);
+    std::string head = std::move(head_);
+    head_ = std::string();  // release: a handshake buffer has no use once open
+    if (role_ == Role::Server) {
+        handle_request(head);
+    } else {
+        handle_response(head);
+    }
+    return end - before;
+}
+
+void Session::handle_request(std::string_view head) {
+    auto request = parse_request(head, config_.max_headers);
+    if (!request) return fail(request.error());
+    auto response = events_.on_request(*request);
+    if (!response) return fail(response.error());
+    Response& res = *response;
+    if (res.status() != 101) {
+        // Plain HTTP (a page, a redirect, a refusal): answer and close.
+        if (!res.has_header("Connection")) res.add_header("Connection", "close");
+        if (!res.has_header("Content-Length")) res.set_body(res.body());
+        write_raw(res.format());
+        state_ = State::Closed;
+        return;
+    }
+    // A 101 only ever answers a valid upgrade, whatever the handler built.
+    if (auto ok = check_upgrade_request(*request); !ok) return fail(ok.error());
+    if (auto chosen = res.protocol()) {
+        const auto offered = request->protocols();
+        if (std::find(offered.begin(), offered.end(), *chosen) == offered.end()) {
+            return fail(Error(ErrorKind::Internal,
+                              "on_request chose subprotocol '" + std::string(*chosen) + "' which the client did not offer"));
+        }
+    }
+    if (res.has_header("Sec-WebSocket-Extensions")) {
+        return fail(Error(ErrorKind::Internal,
+                          "on_request named an extension; ws-cpp negotiates the extensions it runs itself"));
+    }
+    if (!res.header_has_token("Upgrade", "websocket")) res.set_header("Upgrade", "websocket");
+    if (!res.header_has_token("Connection", "upgrade")) res.set_header("Connection", "Upgrade");
+    res.set_header("Sec-WebSocket-Accept", accept_key(*request->header("Sec-WebSocket-Key")));
+    negotiate_server_extensions(*request, res);
+    write_raw(res.format());
+    finish_open(*request, res);
+}
+
+void Session::handle_response(std::string_view head) {
+    auto response = parse_response(head, config_.max_headers);
+    if (!response) {
+        return fail(Error(ErrorKind::Protocol, "malformed handshake response: " + response.error().details()));
+    }
+    if (auto ok = check_upgrade_response(*client_request_, *response); !ok) return fail(ok.error());
+    if (auto ok = accept_client_extensions(*response); !ok) return fail(ok.error());
+    if (auto ok = events_.on_response(*response); !ok) return fail(ok.error());
+    Request request = std::move(*client_request_);
+    client_request_.reset();
+    finish_open(request, *response);
+}
+
+void Session::finish_open(Request& request, Response& response) {
+    state_ = State::Open;
+    opened_ = true;
+    flush_held();
+    if (auto ok = events_.on_open(request, response); !ok) {
+        const Error error = std::move(ok).error();
+        events_.on_error(error);
+        const CloseCode code = close_code_for(error);
+        if (code == CloseCode::Abnormal) {
+            abort_ = true;
+            state_ = State::Closed;
+        } else if (code != CloseCode::Empty) {
+            (void)close(code, utf8_prefix(error.details(), kMaxCloseReason));
+        }
+    }
+}
+
+void Session::negotiate_server_extensions(const Request& request, Response& response) {
+    if (config_.extensions.empty()) return;
+    for (const ExtensionOffer& offer : ExtensionOffer::parse_header(request.header_list("Sec-WebSocket-Extensions"))) {
+        for (const ExtensionFactory* factory : config_.extensions) {
+            if (!iequals(factory->name(), offer.name)) continue;
+            if (auto accepted = factory->accept_offer(offer)) {
+                response.add_extension(accepted->response.to_string());
+                extension_ = std::move(accepted->extension);
+                return;  // one extension at a time: they would compete for RSV1
+            }
+        }
+    }
+}
+
+Result<> Session::accept_client_extensions(const Response& response) {
+    const auto accepted = ExtensionOffer::parse_header(response.header_list("Sec-WebSocket-Extensions"));
+    if (accepted.empty()) return {};
+    if (accepted.size() > 1) return Error(ErrorKind::Protocol, "server accepted more than one extension");
+    const ExtensionOffer& ext = accepted.front();
+    bool offered = false;
+    for (const std::string& o : client_request_->extensions()) {
+        if (iequals(trim_ows(std::string_view(o).substr(0, o.find(';'))), ext.name)) offered = true;
+    }
+    if (!offered) return Error(ErrorKind::Protocol, "server accepted extension '" + ext.name + "' which was not offered");
+    for (const ExtensionFactory* factory : config_.extensions) {
+        if (!iequals(factory->name(), ext.name)) continue;
+        auto made = factory->accept_response(ext);
+        if (!made) return std::move(made).error();
+        extension_ = std::move(*made);
+        return {};
+    }
+    return Error(ErrorKind::Protocol, "server accepted extension '" + ext.name + "' which ws-cpp cannot run");
+}
+
+std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
+    std::size_t i = 0;
+    while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
+        if (in_payload_) {
+            const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(payload_left_, n - i));
+            const bool ok = payload_chunk(p + i, take);
+            i += take;
+            if (!ok) break;
+            continue;
+        }
+        FrameHeader h;
+        DecodeResult r;
+        if (header_have_ == 0) {
+            r = decode_header({p + i, n - i}, h);
+            if (r.status == DecodeStatus::NeedMore) {
+                std::memcpy(header_buf_, p + i, n - i);  // less than a full header: <= 13 bytes
+                header_have_ = static_cast<std::uint8_t>(n - i);
+                return n;
+            }
+            i += r.consumed;
+        } else {
+            // A header split across reads: complete it in header_buf_.
+            const std::size_t take = std::min(kMaxHeaderSize - header_have_, n - i);
+            std::memcpy(header_buf_ + header_have_, p + i, take);
+            r = decode_header({header_buf_, header_have_ + take}, h);
+            if (r.status == DecodeStatus::NeedMore) {
+                header_have_ = static_cast<std::uint8_t>(header_have_ + take);
+                return n;
+            }
+            i += r.consumed - header_have_;
+            header_have_ = 0;
+        }
+        if (r.status == DecodeStatus::LengthTooBig) {
+            protocol_error("frame length with the most significant bit set");
+            break;
+        }
+        if (!begin_frame(h)) break;
+    }
+    return i;
+}
+
+bool Session::protocol_error(std::string details, CloseCode code) {
+    const ErrorKind kind = code == CloseCode::Invalid ? ErrorKind::Encoding
+                           : code == CloseCode::Size  ? ErrorKind::Capacity
+                                                      : ErrorKind::Protocol;
+    fail(Error(kind, std::move(details)));
+    return false;
+}
+
+bool Session::begin_frame(const FrameHeader& h) {
+    frame_ = h;
+    mask_phase_ = 0;
+    payload_left_ = h.payload_len;
+    // RFC 6455 5.1: a server MUST close on an unmasked frame, a client on a masked one.
+    if (role_ == Role::Server && !h.masked) return protocol_error("client frame is not masked");
+    if (role_ == Role::Client && h.masked) return protocol_error("server frame is masked");
+    if (!is_known_opcode(h.opcode)) return protocol_error("reserved opcode " + std::to_string(h.opcode));
+    const OpCode op = h.op();
+    const std::uint8_t allowed_rsv = extension_ ? extension_->rsv_bits() : 0;
+    if ((h.rsv & ~allowed_rsv) != 0) return protocol_error("reserved bits set without a negotiated extension");
+    if (is_control(op)) {
+        // RFC 6455 5.5: control frames are never fragmented and carry at most 125 bytes.
+        if (!h.fin) return protocol_error("fragmented control frame");
+        if (h.payload_len > kMaxControlPayload) return protocol_error("control frame payload longer than 125 bytes");
+        if (h.rsv != 0) return protocol_error("RSV bit on a control frame");
+    } else if (op == OpCode::Continue) {
+        if (!in_message_) return protocol_error("continuation frame with no message to continue");
+        if (h.rsv != 0) return protocol_error("RSV bit on a continuation frame");
+    } else {
+        if (in_message_) return protocol_error("new data frame inside a fragmented message");
+        in_message_ = true;
+        message_op_ = op;
+        message_rsv_ = h.rsv;
+        message_size_ = 0;
+        utf8_.reset();
+    }
+    if (h.payload_len > config_.max_frame_size) {
+        return protocol_error("frame of " + std::to_string(h.payload_len) + " bytes exceeds max_frame_size",
+                              CloseCode::Size);
+    }
+    if (!is_control(op)) {
+        message_size_ += h.payload_len;
+        if (message_size_ > config_.max_message_size) {
+            return protocol_error("message exceeds max_message_size", CloseCode::Size);
+        }
+    }
+    frame_start_ = buffer_.size();
+    frame_buffered_ = false;
+    if (h.payload_len == 0) {
+        const bool whole_message = !is_control(op) && op != OpCode::Continue && h.fin && message_rsv_ == 0;
+        if (is_control(op) || whole_message) return end_frame({}, kNoBuffer);
+        // A compressed message's final frame may be empty; the extension still finishes it.
+        if (message_rsv_ != 0 && h.fin && !decode_chunk(nullptr, 0, true)) return false;
+        return end_frame(std::string_view(buffer_).substr(frame_start_), frame_start_);
+    }
+    in_payload_ = true;
+    return true;
+}
+
+bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
+    if (frame_.masked) mask_phase_ = static_cast<std::uint8_t>(apply_mask(p, n, frame_.mask, mask_phase_));
+    const bool whole = !frame_buffered_ && n == payload_left_;
+    payload_left_ -= n;
+    const OpCode op = frame_.op();
+    const std::string_view chunk(reinterpret_cast<const char*>(p), n);
+
+    if (is_control(op)) {
+        if (whole) {
+            in_payload_ = false;
+            return end_frame(chunk, kNoBuffer);
+        }
+        // A control frame split across reads waits after the message bytes in buffer_.
+        buffer_.append(chunk);
+        frame_buffered_ = true;
+        if (payload_left_ != 0) return true;
+        in_payload_ = false;
+        const std::size_t start = frame_start_;
+        const bool ok = end_frame(std::string_view(buffer_).substr(start), start);
+        if (buffer_.size() > start) buffer_.resize(start);
+        return ok;
+    }
+
+    const bool text = message_op_ == OpCode::Text;
+    if (whole && frame_.fin && op != OpCode::Continue && message_rsv_ == 0) {
+        // The whole message is in this read: hand the user a view of it, no copy.
+        if (text && !is_valid_utf8(p, n)) return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+        in_payload_ = false;
+        return end_frame(chunk, kNoBuffer);
+    }
+
+    frame_buffered_ = true;
+    if (message_rsv_ != 0) {
+        if (!decode_chunk(p, n, frame_.fin && payload_left_ == 0)) return false;
+    } else {
+        // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
+        if (text && !utf8_.feed(p, n)) return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+        buffer_.append(chunk);
+    }
+    if (payload_left_ != 0) return true;
+    in_payload_ = false;
+    return end_frame(std::string_view(buffer_).substr(frame_start_), frame_start_);
+}
+
+bool Session::decode_chunk(const std::uint8_t* p, std::size_t n, bool last) {
+    const std::size_t before = buffer_.size();
+    if (auto ok = extension_->decode(message_rsv_, {p, n}, last, buffer_, config_.max_message_size); !ok) {
+        fail(ok.error());
+        return false;
+    }
+    const auto* out = reinterpret_cast<const std::uint8_t*>(buffer_.data());
+    if (message_op_ == OpCode::Text && !utf8_.feed(out + before, buffer_.size() - before))
+        return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+    return true;
+}
+
+bool Session::check(Result<> r) {
+    if (r) return true;
+    const Error error = std::move(r).error();
+    events_.on_error(error);
+    const CloseCode code = close_code_for(error);
+    if (code == CloseCode::Empty) return state_ == State::Open || state_ == State::CloseSent;
+    if (code == CloseCode::Abnormal) {
+        abort_ = true;
+        state_ = State::Closed;
+        return false;
+    }
+    (void)close(code, utf8_prefix(error.details(), kMaxCloseReason));
+    return state_ == State::Open || state_ == State::CloseSent;
+}
+
+bool Session::end_frame(std::string_view payload, std::size_t start) {
+    const OpCode op = frame_.op();
+    Frame frame(op, payload, frame_.fin);
+    frame.set_rsv(frame_.rsv);
+    if (!check(events_.on_frame(frame))) return false;
+    if (frame.dropped()) {
+        if (start != kNoBuffer && !is_control(op)) buffer_.resize(start);
+        return true;
+    }
+    if (frame.payload_replaced()) {
+        if (start != kNoBuffer && !is_control(op)) {
+            buffer_.resize(start);
+            buffer_.append(frame.payload());
+        }
+        payload = frame.payload();
+    }
+    if (is_control(op)) return handle_control(op, payload);
+    if (!frame_.fin) return true;
+    if (start != kNoBuffer) {
+        if (message_op_ == OpCode::Text && !utf8_.complete())
+            return protocol_error("text message ends inside a UTF-8 sequence", CloseCode::Invalid);
+        payload = buffer_;
+    }
+    const Message message = message_op_ == OpCode::Text ? Message::text_view(payload) : Message::binary_view(payload);
+    in_message_ = false;
+    message_rsv_ = 0;
+    message_size_ = 0;
+    utf8_.reset();
+    const bool ok = check(events_.on_message(message));
+    if (buffer_.capacity() > kKeepBufferCapacity) {
+        std::string().swap(buffer_);
+    } else {
+        buffer_.clear();
+    }
+    return ok;
+}
+
+bool Session::handle_control(OpCode op, std::string_view payload) {
+    switch (op) {
+        case OpCode::Ping:
+            // RFC 6455 5.5.2: answer with a Pong carrying the same payload.
+            if (state_ == State::Open && config_.auto_pong) return check(send_control(OpCode::Pong, payload));
+            return true;
+        case OpCode::Pong: return true;  // unsolicited pongs are allowed (5.5.3); the hook saw it
+        case OpCode::Close: return handle_close_frame(payload);
+        default: return true;
+    }
+}
+
+bool Session::handle_close_frame(std::string_view payload) {
+    CloseCode code = CloseCode::Status;
+    std::string_view reason;
+    if (auto ok = parse_close_payload(payload, code, reason); !ok) {
+        fail(ok.error());
+        return false;
+    }
+    close_received_ = true;
+    events_.on_close(code, reason);
+    if (state_ == State::Open) {
+        // RFC 6455 5.5.1: reply with a Close frame, typically echoing the status code.
+        send_close_frame(code == CloseCode::Status ? CloseCode::Empty : code, {});
+    }
+    state_ = State::Closed;
+    return false;
+}
+
+void Session::fail(const Error& error) {
+    events_.on_error(error);
+    if (state_ == State::Closed) return;
+    if (state_ == State::Handshake) {
+        if (role_ == Role::Server) write_raw(error_response(error).format());
+        state_ = State::Closed;
+        return;
+    }
+    const CloseCode code = close_code_for(error);
+    if (code == CloseCode::Empty) return;  // report only
+    if (code == CloseCode::Abnormal) {
+        abort_ = true;
+    } else if (state_ == State::Open) {
+        send_close_frame(code, utf8_prefix(error.details(), kMaxCloseReason));
+    }
+    // RFC 6455 7.1.7: after failing, no more data is processed; the transport closes.
+    state_ = State::Closed;
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+void Session::write_raw(std::string_view bytes) {
+    std::uint8_t* dst = out_.prepare(bytes.size());
+    std::memcpy(dst, bytes.data(), bytes.size());
+    out_.commit(bytes.size());
+}
+
+void Session::write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_view payload) {
+    FrameHeader h;
+    h.fin = fin;
+    h.rsv = rsv;
+    h.opcode = static_cast<std::uint8_t>(op);
+    h.masked = role_ == Role::Client;
+    h.payload_len = payload.size();
+    if (h.masked) h.mask = config_.masks->next();
+    const std::size_t hs = header_size(payload.size(), h.masked);
+    std::uint8_t* dst = out_.prepare(hs + payload.size());
+    encode_header(h, dst);
+    const auto* src = reinterpret_cast<const std::uint8_t*>(payload.data());
+    if (h.masked) {
+        copy_masked(dst + hs, src, payload.size(), h.mask);
+    } else if (!payload.empty()) {
+        std::memcpy(dst + hs, src, payload.size());
+    }
+    out_.commit(hs + payload.size());
+}
+
+Result<> Session::send(OpCode op, std::string_view payload) {
+    if (op != OpCode::Text && op != OpCode::Binary)
+        return Error(ErrorKind::Internal, "send() takes a text or binary message; use ping/pong/close");
+    if (op == OpCode::Text && !is_valid_utf8(payload))
+        return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
+    return send_validated(op, payload);
+}
+
+Result<> Session::send_validated(OpCode op, std::string_view payload) {
+    if (state_ == State::Handshake) {
+        held_.emplace_back(op, std::string(payload));
+        return {};
+    }
+    if (state_ != State::Open) return {};
+    return send_now(op, payload);
+}
+
+void Session::flush_held() {
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& [op, payload] : held) {
+        if (state_ != State::Open) break;
+        if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
+    }
+}
+
+Result<> Session::send_now(OpCode op, std::string_view payload) {
+    Frame frame(op, payload, true);
+    if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    if (frame.dropped()) return {};
+    op = frame.opcode();
+    std::string_view data = frame.payload();
+    std::uint8_t rsv = frame.rsv();
+    if (is_control(op)) {
+        write_frame(true, rsv, op, data);
+        return {};
+    }
+    if (extension_) {
+        encode_scratch_.clear();
+        if (const std::uint8_t bits = extension_->encode(op, data, encode_scratch_); bits != 0) {
+            rsv |= bits;
+            data = encode_scratch_;
+        }
+    }
+    const std::size_t piece = config_.fragment_size;
+    if (piece == 0 || data.size() <= piece || !frame.is_final()) {
+        write_frame(frame.is_final(), rsv, op, data);
+        return {};
+    }
+    // RFC 6455 5.4: the first fragment carries the opcode (and the extension's RSV bits),
+    // the rest are continuations; the last has FIN.
+    std::size_t off = 0;
+    bool first = true;
+    while (off < data.size()) {
+        const std::size_t n = std::min(piece, data.size() - off);
+        const bool last = off + n == data.size();
+        write_frame(last, first ? rsv : 0, first ? op : OpCode::Continue, data.substr(off, n));
+        off += n;
+        first = false;
+    }
+    return {};
+}
+
+Result<> Session::send_control(OpCode op, std::string_view payload) {
+    if (payload.size() > kMaxControlPayload)
+        return Error(ErrorKind::Protocol, "control frame payload longer than 125 bytes");
+    Frame frame(op, payload, true);
+    if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    if (frame.dropped()) return {};
+    write_frame(true, frame.rsv(), frame.opcode(), frame.payload().substr(0, kMaxControlPayload));
+    return {};
+}
+
+Result<> Session::ping(std::string_view payload) {
+    if (payload.size() > kMaxControlPayload) return Error(ErrorKind::Protocol, "ping payload longer than 125 bytes");
+    if (state_ != State::Open) return {};
+    return send_control(OpCode::Ping, payload);
+}
+
+Result<> Session::pong(std::string_view payload) {
+    if (payload.size() > kMaxControlPayload) return Error(ErrorKind::Protocol, "pong payload longer than 125 bytes");
+    if (state_ != State::Open) return {};
+    return send_control(OpCode::Pong, payload);
+}
+
+Result<> Session::close(CloseCode code, std::string_view reason) {
+    if (code != CloseCode::Empty && !is_valid_close_code(to_u16(code)))
+        return Error(ErrorKind::Protocol, "close code " + std::to_string(to_u16(code)) + " may not be sent");
+    if (code == CloseCode::Empty && !reason.empty())
+        return Error(ErrorKind::Protocol, "a close reason needs a close code");
+    if (reason.size() > kMaxCloseReason) return Error(ErrorKind::Protocol, "close reason longer than 123 bytes");
+    if (!is_valid_utf8(reason)) return Error(ErrorKind::Encoding, "close reason is not valid UTF-8");
+    if (state_ == State::Handshake) {
+        // Nothing was agreed yet: abandon the handshake.
+        state_ = State::Closed;
+        return {};
+    }
+    if (state_ != State::Open) return {};
+    send_close_frame(code, reason);
+    state_ = State::CloseSent;
+    return {};
+}
+
+void Session::send_close_frame(CloseCode code, std::string_view reason) {
+    char payload[kMaxControlPayload];
+    std::size_t n = 0;
+    if (code != CloseCode::Empty) {
+        const auto c = to_u16(code);
+        payload[0] = static_cast<char>(c >> 8);
+        payload[1] = static_cast<char>(c & 0xFF);
+        reason = reason.substr(0, kMaxCloseReason);
+        std::memcpy(payload + 2, reason.data(), reason.size());
+        n = 2 + reason.size();
+    }
+    sent_code_ = code;
+    if (auto ok = send_control(OpCode::Close, std::string_view(payload, n)); !ok) events_.on_error(ok.error());
+}
+
+// ---- ExtensionOffer ----------------------------------------------------------------------
+
+std::vector<ExtensionOffer> ExtensionOffer::parse_header(std::string_view value) {
+    std::vector<ExtensionOffer> offers;
+    for (std::string_view element : split_list(value, ',')) {
+        const auto parts = split_list(element, ';');
+        if (parts.empty()) continue;
+        ExtensionOffer offer;
+        offer.name = std::string(parts[0]);
+        for (std::size_t i = 1; i < parts.size(); ++i) {
+            const std::string_view p = parts[i];
+            const std::size_t eq = p.find('=');
+            std::string_view key = trim_ows(p.substr(0, eq));
+            std::string_view val = eq == std::string_view::npos ? std::string_view() : trim_ows(p.substr(eq + 1));
+            if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
+            offer.params.emplace_back(std::string(key), std::string(val));
+        }
+        offers.push_back(std::move(offer));
+    }
+    return offers;
+}
+
+std::string ExtensionOffer::to_string() const {
+    std::string s = name;
+    for (const auto& [key, val] : params) {
+        s += "; ";
+        s += key;
+        if (!val.empty()) s += "=" + val;
+    }
+    return s;
+}
+
+}  // namespace ws::proto

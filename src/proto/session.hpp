@@ -1,0 +1,220 @@
+// ws::proto::Session: one WebSocket connection's protocol state machine, with no I/O.
+//
+// Bytes in (feed), events and bytes out. It drives the opening handshake (either role), parses
+// frames incrementally (unmasking in place), validates UTF-8 as text arrives, assembles
+// fragments, enforces every rule of RFC 6455 sections 5 and 7, answers pings and close frames,
+// and routes RSV bits to a negotiated Extension. Any event loop can drive it; ws-cpp's own
+// Connection does, and so do the unit tests and fuzzers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/extension.hpp"
+#include "proto/frame_header.hpp"
+#include "proto/utf8.hpp"
+#include "ws/close_code.hpp"
+#include "ws/error.hpp"
+#include "ws/frame.hpp"
+#include "ws/http.hpp"
+#include "ws/message.hpp"
+
+namespace ws::proto {
+
+enum class Role : std::uint8_t { Client, Server };
+
+// Where the Session writes bytes: reserve room, fill it, commit what was filled.
+class Output {
+public:
+    virtual ~Output() = default;
+    // Room for at least `n` bytes; valid until commit() or the next prepare().
+    virtual std::uint8_t* prepare(std::size_t n) = 0;
+    virtual void commit(std::size_t n) = 0;
+};
+
+// Fresh masking keys for a client's frames (RFC 6455 5.3: unpredictable, from a strong source).
+class MaskKeySource {
+public:
+    virtual ~MaskKeySource() = default;
+    virtual MaskKey next() = 0;
+};
+
+// What a Session reports to its owner. Callbacks may call back into the Session (send, close).
+class SessionEvents {
+public:
+    virtual ~SessionEvents() = default;
+    // Server: a complete, syntactically valid request; return the response. A 101 accepts (the
+    // Session then checks that the request really is a valid upgrade); anything else is sent
+    // as plain HTTP and the connection closes after it.
+    virtual Result<Response> on_request(const Request& request) = 0;
+    // Client: the server's 101 passed every check; an error fails the connection.
+    virtual Result<> on_response(const Response& response) = 0;
+    // The handshake completed. The owner may move from `request` and `response`.
+    virtual Result<> on_open(Request& request, Response& response) = 0;
+    // Every complete incoming frame, after unmasking and validation, before built-in handling.
+    virtual Result<> on_frame(Frame& frame) = 0;
+    // A complete text or binary message (a view, valid during the call).
+    virtual Result<> on_message(const Message& message) = 0;
+    // The peer's close frame (CloseCode::Status when it carried no code).
+    virtual void on_close(CloseCode code, std::string_view reason) = 0;
+    // Something went wrong; the Session has already acted on it (closed, failed, answered).
+    virtual void on_error(const Error& error) = 0;
+    // Every outgoing message (once, before fragmentation) and control frame.
+    virtual Result<> on_send_frame(Frame& frame) = 0;
+};
+
+struct SessionConfig {
+    std::uint64_t max_frame_size = 16u << 20;
+    std::uint64_t max_message_size = 16u << 20;
+    std::size_t max_handshake_size = 16u << 10;
+    std::size_t max_headers = 124;
+    std::size_t fragment_size = 0;  // 0: never fragment outgoing messages
+    bool auto_pong = true;
+    MaskKeySource* masks = nullptr;  // required for clients
+    // Extensions this side can run, in order of preference. Not owned.
+    std::vector<const ExtensionFactory*> extensions;
+};
+
+class Session {
+public:
+    enum class State : std::uint8_t {
+        Handshake,  // waiting for the request (server) or the response (client)
+        Open,       // messages flow both ways
+        CloseSent,  // we sent a close frame and wait for the peer's
+        Closed,     // done: flush the output, then close the transport
+    };
+
+    Session(Role role, const SessionConfig& config, SessionEvents& events, Output& out) noexcept;
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Client: writes the opening request (adding the extension offers) and waits for the
+    // response.
+    void start_client(Request request);
+
+    // Processes received bytes. The bytes are modified (unmasked in place). Returns the number
+    // of bytes consumed: all of them, unless the Session reached Closed, after which input is
+    // ignored.
+    std::size_t feed(std::span<std::uint8_t> data);
+
+    // Sends a message (fragmenting it if configured). Before the handshake completes, it is
+    // held and sent right after (as WS-RS). On a closing or closed session it is discarded and
+    // Ok is returned (RFC 6455 5.5.1: no data after a close frame). Errors: a text message
+    // that is not UTF-8 (Encoding), an error from the on_send_frame hook.
+    Result<> send(OpCode op, std::string_view payload);
+    // The same for a payload whose UTF-8 is already known to be valid (a received text message
+    // echoed back): skips the check.
+    Result<> send_validated(OpCode op, std::string_view payload);
+    // Control frames. Payload at most 125 bytes (Protocol error otherwise).
+    Result<> ping(std::string_view payload);
+    Result<> pong(std::string_view payload);
+    // Starts the closing handshake (RFC 6455 7.1.2). The code must be sendable (1000-1003,
+    // 1007-1014, 3000-4999, or CloseCode::Empty for no payload) and the reason at most 123
+    // bytes of UTF-8; otherwise a Protocol error and nothing is sent. A no-op once closing.
+    Result<> close(CloseCode code, std::string_view reason = {});
+
+    // Fails the connection because of `error`: reports it, sends the matching close frame (or,
+    // during the handshake, the matching HTTP error response as a server) and goes to Closed.
+    // Errors of kinds that are "reported only" (Queue, Custom) just go to on_error.
+    void fail(const Error& error);
+
+    State state() const noexcept { return state_; }
+    Role role() const noexcept { return role_; }
+    bool is_open() const noexcept { return state_ == State::Open; }
+    // True once on_open ran.
+    bool opened() const noexcept { return opened_; }
+    // True once the peer's close frame was received (on_close ran).
+    bool close_received() const noexcept { return close_received_; }
+    // True when the transport should be dropped at once rather than shut down gracefully
+    // (an I/O-kind error); the owner still flushes nothing more.
+    bool abort_transport() const noexcept { return abort_; }
+    const Extension* extension() const noexcept { return extension_.get(); }
+
+    // The close code and reason we sent, if any.
+    CloseCode sent_close_code() const noexcept { return sent_code_; }
+
+private:
+    // Opening handshake.
+    std::size_t feed_handshake(std::span<std::uint8_t> data);
+    void handle_request(std::string_view head);
+    void handle_response(std::string_view head);
+    void finish_open(Request& request, Response& response);
+    void negotiate_server_extensions(const Request& request, Response& response);
+    Result<> accept_client_extensions(const Response& response);
+
+    // Frames.
+    std::size_t feed_frames(std::uint8_t* p, std::size_t n);
+    bool begin_frame(const FrameHeader& h);
+    bool payload_chunk(std::uint8_t* p, std::size_t n);
+    bool decode_chunk(const std::uint8_t* p, std::size_t n, bool last);
+    bool end_frame(std::string_view payload, std::size_t frame_start_in_buffer);
+    bool handle_control(OpCode op, std::string_view payload);
+    bool handle_close_frame(std::string_view payload);
+    bool deliver_message();
+    bool protocol_error(std::string details, CloseCode code = CloseCode::Protocol);
+    bool check(Result<> r);
+
+    // Output.
+    void write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_view payload);
+    Result<> send_control(OpCode op, std::string_view payload);
+    Result<> send_now(OpCode op, std::string_view payload);
+    void send_close_frame(CloseCode code, std::string_view reason);
+    void write_raw(std::string_view bytes);
+    void flush_held();
+
+    Role role_;
+    State state_ = State::Handshake;
+    bool opened_ = false;
+    bool close_received_ = false;
+    bool abort_ = false;
+    CloseCode sent_code_ = CloseCode::Empty;
+
+    const SessionConfig& config_;
+    SessionEvents& events_;
+    Output& out_;
+
+    // Handshake: the head being received, and (client) the request we sent.
+    std::string head_;
+    std::unique_ptr<Request> client_request_;
+
+    // The frame being parsed.
+    FrameHeader frame_{};
+    std::uint8_t header_buf_[kMaxHeaderSize] = {};
+    std::uint8_t header_have_ = 0;
+    bool in_payload_ = false;
+    std::uint8_t mask_phase_ = 0;
+    std::uint64_t payload_left_ = 0;
+    // Where this frame's payload starts in buffer_ (for frames not delivered zero-copy).
+    std::size_t frame_start_ = 0;
+    bool frame_buffered_ = false;
+
+    // The message being assembled (data frames) followed, while one is arriving, by a control
+    // frame's payload; reused across messages.
+    std::string buffer_;
+    bool in_message_ = false;
+    OpCode message_op_ = OpCode::Text;
+    std::uint8_t message_rsv_ = 0;
+    std::uint64_t message_size_ = 0;  // wire bytes received for this message
+    Utf8Validator utf8_;
+
+    // Messages sent before the handshake completed.
+    std::vector<std::pair<OpCode, std::string>> held_;
+
+    std::unique_ptr<Extension> extension_;
+    std::string encode_scratch_;
+};
+
+// Helpers shared with the tests.
+// Validates a close frame payload (RFC 6455 5.5.1, 7.4): empty, or a valid code and a UTF-8
+// reason. On success sets `code` (Status when empty) and `reason`.
+Result<> parse_close_payload(std::string_view payload, CloseCode& code, std::string_view& reason);
+// Which close code an error maps to once a connection is open; Empty for "report only",
+// Abnormal for "drop the connection without a close frame".
+CloseCode close_code_for(const Error& error) noexcept;
+
+}  // namespace ws::proto
