@@ -14,6 +14,10 @@
 
 namespace ws {
 
+namespace proto {
+class Session;
+}
+
 // A message handed to Handler::on_message is a *view*: it points into ws-cpp's receive buffer
 // and is valid only during that call. Copying a Message always makes an owning copy (the user
 // asks for ownership by copying), so `std::vector<Message> log; log.push_back(msg);` is safe.
@@ -53,11 +57,13 @@ public:
     Message(std::string text) : Message(Type::Text, std::move(text)) {}
     Message(const std::vector<std::uint8_t>& bytes) : Message(binary(bytes)) {}
 
-    Message(const Message& other) : type_(other.type_), owned_(other.view_), view_(owned_) {}
+    Message(const Message& other)
+        : type_(other.type_), utf8_checked_(other.utf8_checked_), owned_(other.view_), view_(owned_) {}
     Message(Message&& other) noexcept { move_from(std::move(other)); }
     Message& operator=(const Message& other) {
         if (this != &other) {
             type_ = other.type_;
+            utf8_checked_ = other.utf8_checked_;
             owned_.assign(other.view_);
             view_ = owned_;
         }
@@ -103,6 +109,9 @@ public:
 private:
     Message(Type type, std::string owned) : type_(type), owned_(std::move(owned)), view_(owned_) {}
     Message(Type type, std::string_view view) noexcept : type_(type), view_(view) {}
+    // The Session marks text it has validated, so echoing it does not validate it again.
+    friend class proto::Session;
+    bool utf8_checked() const noexcept { return utf8_checked_; }
 
     void move_from(Message&& other) noexcept {
         type_ = other.type_;
@@ -116,11 +125,13 @@ private:
             owned_.clear();
             view_ = other.view_;
         }
+        utf8_checked_ = other.utf8_checked_;
         other.owned_.clear();
         other.view_ = other.owned_;
     }
 
     Type type_ = Type::Text;
+    bool utf8_checked_ = false;
     std::string owned_;
     std::string_view view_ = owned_;
 };

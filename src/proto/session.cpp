@@ -407,7 +407,8 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
             return protocol_error("text message ends inside a UTF-8 sequence", CloseCode::Invalid);
         payload = buffer_;
     }
-    const Message message = message_op_ == OpCode::Text ? Message::text_view(payload) : Message::binary_view(payload);
+    Message message = message_op_ == OpCode::Text ? Message::text_view(payload) : Message::binary_view(payload);
+    message.utf8_checked_ = message_op_ == OpCode::Text && !frame.payload_replaced();
     in_message_ = false;
     message_rsv_ = 0;
     message_size_ = 0;
@@ -505,9 +506,15 @@ Result<> Session::send(OpCode op, std::string_view payload) {
     return send_validated(op, payload);
 }
 
+Result<> Session::send(const Message& msg) {
+    if (msg.utf8_checked()) return send_validated(msg.opcode(), msg.bytes());
+    return send(msg.opcode(), msg.bytes());
+}
+
 Result<> Session::send_validated(OpCode op, std::string_view payload) {
     if (state_ == State::Handshake) {
         held_.emplace_back(op, std::string(payload));
+        held_bytes_ += payload.size();
         return {};
     }
     if (state_ != State::Open) return {};
@@ -517,6 +524,7 @@ Result<> Session::send_validated(OpCode op, std::string_view payload) {
 void Session::flush_held() {
     auto held = std::move(held_);
     held_.clear();
+    held_bytes_ = 0;
     for (auto& [op, payload] : held) {
         if (state_ != State::Open) break;
         if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
@@ -582,13 +590,18 @@ Result<> Session::pong(std::string_view payload) {
     return send_control(OpCode::Pong, payload);
 }
 
-Result<> Session::close(CloseCode code, std::string_view reason) {
+Result<> check_close_args(CloseCode code, std::string_view reason) {
     if (code != CloseCode::Empty && !is_valid_close_code(to_u16(code)))
         return Error(ErrorKind::Protocol, "close code " + std::to_string(to_u16(code)) + " may not be sent");
     if (code == CloseCode::Empty && !reason.empty())
         return Error(ErrorKind::Protocol, "a close reason needs a close code");
     if (reason.size() > kMaxCloseReason) return Error(ErrorKind::Protocol, "close reason longer than 123 bytes");
     if (!is_valid_utf8(reason)) return Error(ErrorKind::Encoding, "close reason is not valid UTF-8");
+    return {};
+}
+
+Result<> Session::close(CloseCode code, std::string_view reason) {
+    if (auto ok = check_close_args(code, reason); !ok) return ok;
     if (state_ == State::Handshake) {
         // Nothing was agreed yet: abandon the handshake.
         state_ = State::Closed;

@@ -107,6 +107,8 @@ public:
     // Ok is returned (RFC 6455 5.5.1: no data after a close frame). Errors: a text message
     // that is not UTF-8 (Encoding), an error from the on_send_frame hook.
     Result<> send(OpCode op, std::string_view payload);
+    // A Message: text this Session received (and so validated) is not checked again.
+    Result<> send(const Message& msg);
     // The same for a payload whose UTF-8 is already known to be valid (a received text message
     // echoed back): skips the check.
     Result<> send_validated(OpCode op, std::string_view payload);
@@ -122,6 +124,10 @@ public:
     // during the handshake, the matching HTTP error response as a server) and goes to Closed.
     // Errors of kinds that are "reported only" (Queue, Custom) just go to on_error.
     void fail(const Error& error);
+    // Acts on an error a handler returned (on_timeout, on_open, ...): reports it, then closes
+    // with the matching code (a graceful closing handshake), drops the connection, or, for
+    // the "report only" kinds, does nothing more.
+    void handle_error(Error error) { (void)check(std::move(error)); }
 
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
@@ -135,6 +141,8 @@ public:
     bool abort_transport() const noexcept { return abort_; }
     const Extension* extension() const noexcept { return extension_.get(); }
 
+    // Bytes of messages held until the handshake completes.
+    std::size_t held_bytes() const noexcept { return held_bytes_; }
     // The close code and reason we sent, if any.
     CloseCode sent_close_code() const noexcept { return sent_code_; }
 
@@ -204,10 +212,15 @@ private:
 
     // Messages sent before the handshake completed.
     std::vector<std::pair<OpCode, std::string>> held_;
+    std::size_t held_bytes_ = 0;
 
     std::unique_ptr<Extension> extension_;
     std::string encode_scratch_;
 };
+
+// Checks the arguments of a close we are asked to send: a sendable code (or Empty with no
+// reason) and a reason of at most 123 bytes of UTF-8.
+Result<> check_close_args(CloseCode code, std::string_view reason);
 
 // Helpers shared with the tests.
 // Validates a close frame payload (RFC 6455 5.5.1, 7.4): empty, or a valid code and a UTF-8

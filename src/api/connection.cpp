@@ -1,0 +1,346 @@
+#include "api/connection.hpp"
+
+#include <uv.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "api/runtime.hpp"
+#include "io/loop.hpp"
+
+namespace ws::detail {
+
+namespace {
+
+// DESIGN: no exception escapes into the loop. A throwing callback counts as returning
+// ErrorKind::Internal, which closes its connection with 1011.
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        return Error(ErrorKind::Internal, std::string("handler threw: ") + e.what());
+    } catch (...) {
+        return Error(ErrorKind::Internal, "handler threw an exception");
+    }
+}
+
+template <class F>
+void guarded_void(F&& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ws-cpp: a handler threw from a notification callback: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "ws-cpp: a handler threw from a notification callback\n");
+    }
+}
+
+}  // namespace
+
+Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, std::uint32_t id)
+    : runtime_(runtime),
+      stream_(runtime.loop(), *this),
+      session_(role, runtime.session_config(role), *this, stream_),
+      slot_(slot),
+      id_(id) {
+    if (slot != kRejectSlot) {
+        info_ = &runtime.slot_info(slot);
+        stream_.set_buffered_mirror(&info_->buffered);
+    }
+    stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
+    last_read_ = runtime.now();
+}
+
+Connection::~Connection() = default;
+
+std::unique_ptr<Handler> Connection::release_handler() noexcept { return std::move(handler_); }
+
+void Connection::start_server(std::unique_ptr<Handler> handler) {
+    handler_ = std::move(handler);
+    phase_ = Phase::Handshake;
+    const auto& s = runtime_.settings();
+    deadline_ = runtime_.now() + s.handshake_timeout_ms;
+    if (s.tcp_nodelay) stream_.set_nodelay(true);
+    if (const int rc = stream_.start_reading(); rc < 0) {
+        report(Error(ErrorKind::Io, "cannot read from new connection: " + io::error_message(rc), rc));
+        abort();
+    }
+}
+
+void Connection::start_reject() {
+    phase_ = Phase::Rejecting;
+    session_.fail(Error(ErrorKind::Capacity, "server at max_connections; try again later").with_http_status(503));
+    stream_.shutdown();
+    deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+    stream_.start_reading();  // read (and discard) until the client closes
+}
+
+void Connection::start_client(std::unique_ptr<Handler> handler, const std::string& host, std::uint16_t port,
+                              Request request) {
+    handler_ = std::move(handler);
+    pending_request_ = std::make_unique<Request>(std::move(request));
+    phase_ = Phase::Connecting;
+    deadline_ = runtime_.now() + runtime_.settings().handshake_timeout_ms;
+    if (const int rc = stream_.open(); rc < 0) {
+        report(Error(ErrorKind::Io, "cannot create socket: " + io::error_message(rc), rc));
+        abort();
+        return;
+    }
+    stream_.connect(host, port);
+}
+
+// ---- Sender calls --------------------------------------------------------------------------
+
+Result<> Connection::send(const Message& msg) {
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
+    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
+        return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
+                                              " bytes unsent); wait for on_drain");
+    }
+    auto r = session_.send(msg);
+    after_session();
+    return r;
+}
+
+Result<> Connection::close(CloseCode code, std::string_view reason) {
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    auto r = session_.close(code, reason);
+    after_session();
+    return r;
+}
+
+Result<> Connection::ping(std::string_view payload) {
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    auto r = session_.ping(payload);
+    after_session();
+    return r;
+}
+
+Result<> Connection::pong(std::string_view payload) {
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    auto r = session_.pong(payload);
+    after_session();
+    return r;
+}
+
+void Connection::on_user_timeout(Token token) {
+    if (phase_ == Phase::Dead || !handler_) return;
+    if (auto r = guarded([&] { return handler_->on_timeout(token); }); !r) session_.handle_error(std::move(r).error());
+    after_session();
+}
+
+void Connection::on_user_new_timeout(Token token, Timeout timeout) {
+    if (phase_ == Phase::Dead || !handler_) return;
+    if (auto r = guarded([&] { return handler_->on_new_timeout(token, timeout); }); !r)
+        session_.handle_error(std::move(r).error());
+    after_session();
+}
+
+void Connection::shutdown() {
+    if (phase_ == Phase::Dead) return;
+    if (handler_) guarded_void([&] { handler_->on_shutdown(); });
+    switch (phase_) {
+        case Phase::Open:
+            (void)session_.close(CloseCode::Away, "Shutting down");
+            after_session();
+            break;
+        case Phase::Connecting:
+        case Phase::Handshake:
+        case Phase::Rejecting: abort(); break;
+        default: break;  // already closing
+    }
+}
+
+void Connection::abort() {
+    if (phase_ == Phase::Dead) return;
+    phase_ = Phase::Dead;
+    if (info_) info_->open.store(0, std::memory_order_relaxed);
+    stream_.close();
+}
+
+// ---- state after the Session acted -------------------------------------------------------
+
+void Connection::after_session() {
+    if (phase_ == Phase::Dead) return;
+    const auto state = session_.state();
+    if (state == proto::Session::State::Closed) {
+        if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting) return;
+        if (info_) info_->open.store(0, std::memory_order_relaxed);
+        const bool client = session_.role() == proto::Role::Client;
+        if (session_.abort_transport() || phase_ == Phase::Connecting || (client && !session_.opened())) {
+            abort();
+            return;
+        }
+        phase_ = Phase::Lingering;
+        deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+        // RFC 6455 7.1.1: the server closes the TCP connection first; the client waits for it
+        // (and the close deadline bounds the wait).
+        if (!client) stream_.shutdown();
+        stream_.set_read_pause_threshold(0);
+        stream_.start_reading();
+    } else if (state == proto::Session::State::CloseSent && phase_ == Phase::Open) {
+        phase_ = Phase::Closing;
+        deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+        if (info_) info_->open.store(0, std::memory_order_relaxed);
+    }
+}
+
+std::uint32_t Connection::idle_timeout() const noexcept {
+    const auto& s = runtime_.settings();
+    return session_.role() == proto::Role::Server ? s.idle_timeout_ms : s.client_idle_timeout_ms;
+}
+
+void Connection::check_deadline(std::uint64_t now) {
+    const auto& s = runtime_.settings();
+    switch (phase_) {
+        case Phase::Connecting:
+        case Phase::Handshake: {
+            if (s.handshake_timeout_ms == 0 || now < deadline_) return;
+            Error e = Error(ErrorKind::Timeout, "opening handshake did not complete within " +
+                                                    std::to_string(s.handshake_timeout_ms) + " ms")
+                          .with_http_status(408);
+            if (phase_ == Phase::Handshake && session_.role() == proto::Role::Server) {
+                session_.fail(e);  // answers 408 and closes
+                after_session();
+            } else {
+                report(e);
+                abort();
+            }
+            return;
+        }
+        case Phase::Open: {
+            const std::uint32_t idle = idle_timeout();
+            if (idle == 0) return;
+            if (!ping_outstanding_) {
+                if (now - last_read_ < idle) return;
+                // Quiet for a whole idle period: ask the peer whether it is still there.
+                ping_outstanding_ = true;
+                deadline_ = now + idle;
+                (void)session_.ping({});
+                after_session();
+            } else if (now >= deadline_) {
+                report(Error(ErrorKind::Timeout, "no data and no answer to a ping for " + std::to_string(2 * idle) + " ms"));
+                abort();
+            }
+            return;
+        }
+        case Phase::Closing:
+            if (now < deadline_) return;
+            report(Error(ErrorKind::Timeout, "the peer did not answer our close frame within " +
+                                                 std::to_string(s.close_timeout_ms) + " ms"));
+            abort();
+            return;
+        case Phase::Lingering:
+        case Phase::Rejecting:
+            if (now >= deadline_) abort();
+            return;
+        case Phase::Dead: return;
+    }
+}
+
+void Connection::report(const Error& error) {
+    if (handler_) guarded_void([&] { handler_->on_error(error); });
+}
+
+// ---- proto::SessionEvents --------------------------------------------------------------
+
+Result<Response> Connection::on_request(const Request& request) {
+    if (!handler_) return Response::from_request(request);
+    return guarded([&] { return handler_->on_request(request); });
+}
+
+Result<> Connection::on_response(const Response& response) {
+    return guarded([&] { return handler_->on_response(response); });
+}
+
+Result<> Connection::on_open(Request& request, Response& response) {
+    phase_ = Phase::Open;
+    last_read_ = runtime_.now();
+    if (info_) info_->open.store(1, std::memory_order_relaxed);
+    Handshake shake{std::move(request), std::move(response), stream_.peer_addr(), stream_.local_addr()};
+    return guarded([&] { return handler_->on_open(shake); });
+}
+
+Result<> Connection::on_frame(Frame& frame) {
+    if (!handler_) return {};
+    return guarded([&] { return handler_->on_frame(frame); });
+}
+
+Result<> Connection::on_message(const Message& message) {
+    return guarded([&] { return handler_->on_message(message); });
+}
+
+void Connection::on_close(CloseCode code, std::string_view reason) {
+    if (close_reported_ || !handler_) return;
+    close_reported_ = true;
+    guarded_void([&] { handler_->on_close(code, reason); });
+}
+
+void Connection::on_error(const Error& error) { report(error); }
+
+Result<> Connection::on_send_frame(Frame& frame) {
+    if (!handler_) return {};
+    return guarded([&] { return handler_->on_send_frame(frame); });
+}
+
+// ---- io::StreamHandler ---------------------------------------------------------------
+
+void Connection::on_read(std::span<std::uint8_t> data) {
+    last_read_ = runtime_.now();
+    ping_outstanding_ = false;
+    if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
+    session_.feed(data);
+    after_session();
+}
+
+void Connection::on_eof() {
+    if (phase_ == Phase::Dead) return;
+    if (phase_ != Phase::Lingering && phase_ != Phase::Rejecting && !session_.opened()) {
+        report(Error(ErrorKind::Io, "connection closed during the opening handshake", UV_EOF));
+    }
+    abort();
+}
+
+void Connection::on_io_error(int uv_code) {
+    if (phase_ == Phase::Dead) return;
+    if (phase_ != Phase::Lingering && phase_ != Phase::Rejecting) {
+        report(Error(ErrorKind::Io, io::error_message(uv_code), uv_code));
+    }
+    abort();
+}
+
+void Connection::on_drain() {
+    if (phase_ == Phase::Open && handler_) guarded_void([&] { handler_->on_drain(); });
+}
+
+void Connection::on_connected(int status) {
+    if (phase_ == Phase::Dead) return;
+    if (status < 0) {
+        report(Error(ErrorKind::Io, "cannot connect: " + io::error_message(status), status));
+        abort();
+        return;
+    }
+    phase_ = Phase::Handshake;
+    if (runtime_.settings().tcp_nodelay) stream_.set_nodelay(true);
+    session_.start_client(std::move(*pending_request_));
+    pending_request_.reset();
+    if (const int rc = stream_.start_reading(); rc < 0) {
+        report(Error(ErrorKind::Io, "cannot read: " + io::error_message(rc), rc));
+        abort();
+        return;
+    }
+    after_session();
+}
+
+void Connection::on_closed() {
+    phase_ = Phase::Dead;
+    if (session_.opened() && !close_reported_ && handler_) {
+        close_reported_ = true;
+        guarded_void([&] { handler_->on_close(CloseCode::Abnormal, {}); });
+    }
+    runtime_.connection_closed(this);  // deletes this
+}
+
+}  // namespace ws::detail

@@ -1,0 +1,112 @@
+// detail::Connection: binds one proto::Session to one io::Stream and the user's Handler, and
+// carries the connection's timers (handshake, idle, close) as a single deadline that the
+// Runtime's sweep checks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/stream.hpp"
+#include "proto/session.hpp"
+#include "ws/handler.hpp"
+
+namespace ws::detail {
+
+class Runtime;
+struct SlotInfo;
+
+class Connection final : public proto::SessionEvents, public io::StreamHandler {
+public:
+    enum class Phase : std::uint8_t {
+        Connecting,  // client: resolving and connecting TCP
+        Handshake,   // the opening handshake is under way
+        Open,        // messages flow
+        Closing,     // we sent a close frame and wait for the reply
+        Lingering,   // the closing handshake is done; waiting for the TCP close
+        Rejecting,   // over max_connections: a 503 is on its way out
+        Dead,        // the handle is closing; the object goes in on_closed
+    };
+
+    // `slot` is kRejectSlot for a connection refused for capacity.
+    Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, std::uint32_t id);
+    ~Connection() override;
+
+    static constexpr std::uint32_t kRejectSlot = 0xFFFFFFFE;
+
+    io::Stream& stream() noexcept { return stream_; }
+    proto::Session& session() noexcept { return session_; }
+    std::uint32_t slot() const noexcept { return slot_; }
+    std::uint32_t id() const noexcept { return id_; }
+    Phase phase() const noexcept { return phase_; }
+    bool is_open() const noexcept { return phase_ == Phase::Open; }
+    Handler* handler() noexcept { return handler_.get(); }
+    std::unique_ptr<Handler> release_handler() noexcept;
+    void attach(std::unique_ptr<Handler> handler) noexcept { handler_ = std::move(handler); }
+
+    // Server side: a freshly accepted socket. Creates the handler and starts reading.
+    void start_server(std::unique_ptr<Handler> handler);
+    // Over capacity: answer 503 and close.
+    void start_reject();
+    // Client side: resolve, connect, send `request`.
+    void start_client(std::unique_ptr<Handler> handler, const std::string& host, std::uint16_t port,
+                      Request request);
+
+    // Sender calls, on the loop thread.
+    Result<> send(const Message& msg);
+    Result<> close(CloseCode code, std::string_view reason);
+    Result<> ping(std::string_view payload);
+    Result<> pong(std::string_view payload);
+    void on_user_timeout(Token token);
+    void on_user_new_timeout(Token token, Timeout timeout);
+    // WebSocket shutdown: on_shutdown, then close with 1001 (or drop if not open yet).
+    void shutdown();
+    // Drops the connection now (errors, timeouts, the end of shutdown).
+    void abort();
+
+    // The Runtime's sweep: acts on a passed deadline.
+    void check_deadline(std::uint64_t now);
+
+    // proto::SessionEvents
+    Result<Response> on_request(const Request& request) override;
+    Result<> on_response(const Response& response) override;
+    Result<> on_open(Request& request, Response& response) override;
+    Result<> on_frame(Frame& frame) override;
+    Result<> on_message(const Message& message) override;
+    void on_close(CloseCode code, std::string_view reason) override;
+    void on_error(const Error& error) override;
+    Result<> on_send_frame(Frame& frame) override;
+
+    // io::StreamHandler
+    void on_read(std::span<std::uint8_t> data) override;
+    void on_eof() override;
+    void on_io_error(int uv_code) override;
+    void on_drain() override;
+    void on_connected(int status) override;
+    void on_closed() override;
+
+private:
+    // Reacts to what the Session did: start the closing timers, shut the transport, pause
+    // reading under back-pressure, publish the buffered amount.
+    void after_session();
+    void publish();
+    std::uint32_t idle_timeout() const noexcept;
+    void report(const Error& error);
+
+    Runtime& runtime_;
+    io::Stream stream_;
+    proto::Session session_;
+    std::unique_ptr<Handler> handler_;
+    std::unique_ptr<Request> pending_request_;  // client: sent once TCP connects
+    SlotInfo* info_ = nullptr;
+    std::uint64_t deadline_ = 0;   // ms on the loop clock; meaning depends on phase_
+    std::uint64_t last_read_ = 0;  // ms on the loop clock
+    std::uint32_t slot_;
+    std::uint32_t id_;
+    Phase phase_ = Phase::Handshake;
+    bool ping_outstanding_ = false;
+    bool paused_ = false;
+    bool close_reported_ = false;
+};
+
+}  // namespace ws::detail

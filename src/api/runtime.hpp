@@ -1,0 +1,105 @@
+// detail::Runtime: everything behind one WebSocket: the loop, the listener, the connections
+// (a slot table with ids so that nothing stale reaches a reused slot), the command queue from
+// other threads, the user timers, and the sweep that enforces handshake, idle and close
+// deadlines for every connection with one loop-wide timer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "api/connection.hpp"
+#include "api/shared.hpp"
+#include "io/listener.hpp"
+#include "io/loop.hpp"
+#include "io/timer.hpp"
+#include "io/wakeup.hpp"
+#include "proto/mask_keys.hpp"
+#include "proto/session.hpp"
+#include "ws/factory.hpp"
+#include "ws/settings.hpp"
+
+namespace ws::detail {
+
+class Runtime {
+public:
+    Runtime(std::unique_ptr<Factory> factory, const Settings& settings);
+    ~Runtime();
+
+    Result<> bind(std::string_view addr);
+    Result<> run();
+    Result<SocketAddr> local_addr() const;
+    const Settings& settings() const noexcept { return settings_; }
+    const std::shared_ptr<Shared>& shared() const noexcept { return shared_; }
+    io::Loop& loop() noexcept { return loop_; }
+    const proto::SessionConfig& session_config(proto::Role role) const noexcept {
+        return role == proto::Role::Server ? server_config_ : client_config_;
+    }
+    std::uint64_t now() const { return loop_.now_ms(); }
+
+    // Sender operations, on the loop thread. `slot`/`id` name a connection, or Sender::kAll.
+    Result<> send(std::uint32_t slot, std::uint32_t id, const Message& msg);
+    Result<> broadcast(const Message& msg);
+    Result<> close(std::uint32_t slot, std::uint32_t id, CloseCode code, std::string_view reason);
+    Result<> ping(std::uint32_t slot, std::uint32_t id, std::string_view payload);
+    Result<> pong(std::uint32_t slot, std::uint32_t id, std::string_view payload);
+    void add_timeout(std::uint32_t slot, std::uint32_t id, std::uint64_t ms, Token token, Timeout handle);
+    void cancel_timeout(Timeout handle);
+    // `origin` is the connection whose handler hears about a failure to start (or null).
+    Result<> connect(const Url& url, Connection* origin = nullptr);
+    void shutdown();
+    Connection* find(std::uint32_t slot, std::uint32_t id) noexcept;
+    std::size_t buffered_amount(std::uint32_t slot, std::uint32_t id) noexcept;
+
+    // Connection bookkeeping.
+    SlotInfo& slot_info(std::uint32_t slot) { return shared_->slots.at(slot); }
+    void connection_closed(Connection* connection);
+    Sender sender_for(std::uint32_t slot, std::uint32_t id) const { return Sender(shared_, slot, id); }
+
+private:
+    void on_connection();
+    void on_wakeup();
+    void run_command(Command& command);
+    void sweep();
+    void on_user_timer();
+    void arm_user_timer();
+    bool allocate_slot(std::uint32_t& slot, std::uint32_t& id);
+
+    Settings settings_;
+    std::unique_ptr<Factory> factory_;
+    io::Loop loop_;
+    proto::BatchedMaskKeys mask_keys_;
+    proto::SessionConfig server_config_;
+    proto::SessionConfig client_config_;
+    std::shared_ptr<Shared> shared_;
+    io::Wakeup wakeup_;
+    io::Timer sweep_timer_;
+    io::Timer user_timer_;
+    std::unique_ptr<io::Listener> listener_;
+
+    std::vector<Connection*> slots_;        // index = slot; null when free
+    std::vector<std::uint32_t> free_slots_;
+    std::vector<Connection*> rejecting_;    // over-capacity connections being answered 503
+    std::size_t active_ = 0;
+    std::uint32_t next_id_ = 0;
+    std::vector<Command> commands_;
+
+    struct UserTimer {
+        std::uint32_t slot;
+        std::uint32_t id;
+        Token token;
+    };
+    using Deadline = std::pair<std::uint64_t, std::uint64_t>;  // (when, timeout id)
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> timer_heap_;
+    std::unordered_map<std::uint64_t, UserTimer> timers_;
+    std::uint64_t user_timer_armed_for_ = 0;
+
+    bool running_ = false;
+    bool shutting_down_ = false;
+    bool factory_shutdown_called_ = false;
+    std::uint64_t shutdown_deadline_ = 0;
+};
+
+}  // namespace ws::detail

@@ -1,0 +1,71 @@
+#include "io/loop.hpp"
+
+#include <uv.h>
+
+#include <algorithm>
+
+#include "io/stream.hpp"
+
+namespace ws::io {
+
+std::string error_message(int uv_code) {
+    if (uv_code == 0) return "ok";
+    return std::string(uv_err_name(uv_code)) + ": " + uv_strerror(uv_code);
+}
+
+Loop::Loop(std::size_t read_buffer_size)
+    : loop_(std::make_unique<uv_loop_t>()),
+      prepare_(std::make_unique<uv_prepare_t>()),
+      read_buffer_(std::make_unique<std::uint8_t[]>(read_buffer_size)),
+      read_buffer_size_(read_buffer_size) {
+    uv_loop_init(loop_.get());
+    uv_prepare_init(loop_.get(), prepare_.get());
+    prepare_->data = this;
+    // The flush runs in the prepare phase: after this iteration's timers and I/O callbacks,
+    // right before the loop blocks in poll. It must not keep the loop alive by itself.
+    uv_prepare_start(prepare_.get(), &Loop::on_prepare);
+    uv_unref(reinterpret_cast<uv_handle_t*>(prepare_.get()));
+}
+
+Loop::~Loop() {
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(prepare_.get()))) {
+        uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
+    }
+    drain_closing();
+    uv_loop_close(loop_.get());
+}
+
+int Loop::run() { return uv_run(loop_.get(), UV_RUN_DEFAULT); }
+
+void Loop::stop() { uv_stop(loop_.get()); }
+
+void Loop::drain_closing() {
+    // UV_RUN_NOWAIT until nothing is left lets close callbacks run without blocking on
+    // handles that are still open (there should be none at teardown).
+    for (int i = 0; i < 1000 && uv_loop_alive(loop_.get()); ++i) uv_run(loop_.get(), UV_RUN_NOWAIT);
+    uv_run(loop_.get(), UV_RUN_NOWAIT);
+}
+
+std::uint64_t Loop::now_ms() const { return uv_now(loop_.get()); }
+
+void Loop::schedule_flush(Stream& stream) { dirty_.push_back(&stream); }
+
+void Loop::cancel_flush(Stream& stream) {
+    std::replace(dirty_.begin(), dirty_.end(), &stream, static_cast<Stream*>(nullptr));
+    std::replace(flushing_.begin(), flushing_.end(), &stream, static_cast<Stream*>(nullptr));
+}
+
+void Loop::on_prepare(uv_prepare_t* handle) { static_cast<Loop*>(handle->data)->flush_all(); }
+
+void Loop::flush_all() {
+    // A flush can fail a stream whose owner then writes to others; loop until quiet.
+    while (!dirty_.empty()) {
+        flushing_.swap(dirty_);
+        for (std::size_t i = 0; i < flushing_.size(); ++i) {
+            if (Stream* s = flushing_[i]) s->flush();
+        }
+        flushing_.clear();
+    }
+}
+
+}  // namespace ws::io

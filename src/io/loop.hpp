@@ -1,0 +1,66 @@
+// ws::io::Loop: one libuv event loop with the loop-wide receive buffer and the end-of-iteration
+// flush that corks every write made during one iteration into one syscall per connection.
+//
+// io/ is the only folder that includes <uv.h> in its headers' users' view: the layers above
+// see Loop, Stream, Listener, Timer and Mailbox, never libuv types.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+struct uv_loop_s;
+struct uv_prepare_s;
+
+namespace ws::io {
+
+class Stream;
+
+// "EADDRINUSE: address already in use" for a libuv error code.
+std::string error_message(int uv_code);
+
+class Loop {
+public:
+    explicit Loop(std::size_t read_buffer_size);
+    ~Loop();
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
+
+    // Runs until no referenced handle (listener, connection, pending connect) is left or stop()
+    // is called. Returns 0, or a libuv error code.
+    int run();
+    void stop();
+    // Runs the loop until every handle that is closing has finished closing; used on teardown.
+    void drain_closing();
+
+    // Milliseconds on the loop's clock (cached once per iteration, so it is cheap).
+    std::uint64_t now_ms() const;
+
+    // The receive buffer every read on this loop lands in. A read's bytes are handed to their
+    // connection and processed before the next read starts, so one buffer serves them all.
+    // Contract: the bytes are the reader's to modify (the Session unmasks them in place) until
+    // its read callback returns; nothing may keep a pointer into it after that.
+    std::span<std::uint8_t> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size_}; }
+
+    // Asks for `stream` to be flushed when this iteration's callbacks are done.
+    void schedule_flush(Stream& stream);
+    void cancel_flush(Stream& stream);
+
+    uv_loop_s* uv() noexcept { return loop_.get(); }
+
+private:
+    static void on_prepare(uv_prepare_s* handle);
+    void flush_all();
+
+    std::unique_ptr<uv_loop_s> loop_;
+    std::unique_ptr<uv_prepare_s> prepare_;
+    std::vector<Stream*> dirty_;
+    std::vector<Stream*> flushing_;
+    std::unique_ptr<std::uint8_t[]> read_buffer_;
+    std::size_t read_buffer_size_;
+};
+
+}  // namespace ws::io

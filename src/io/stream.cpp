@@ -1,0 +1,429 @@
+#include "io/stream.hpp"
+
+#include <netinet/in.h>
+#include <uv.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "io/address.hpp"
+#include "io/loop.hpp"
+
+namespace ws::io {
+
+static_assert(sizeof(uv_tcp_t) == 248, "Stream::kTcpSize must match this libuv's uv_tcp_t");
+static_assert(alignof(uv_tcp_t) <= 8);
+
+namespace {
+// An output buffer that grew past this for a burst is released once it drains, so an idle
+// connection does not keep a large buffer.
+constexpr std::size_t kKeepOutputCapacity = 64u << 10;
+constexpr std::size_t kMinOutputCapacity = 256;
+}  // namespace
+
+// ---- ByteBuffer ----------------------------------------------------------------------------
+
+ByteBuffer::~ByteBuffer() { std::free(data_); }
+
+ByteBuffer::ByteBuffer(ByteBuffer&& other) noexcept
+    : data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
+    other.data_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+}
+
+ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
+    if (this != &other) {
+        std::free(data_);
+        data_ = other.data_;
+        size_ = other.size_;
+        capacity_ = other.capacity_;
+        other.data_ = nullptr;
+        other.size_ = other.capacity_ = 0;
+    }
+    return *this;
+}
+
+std::uint8_t* ByteBuffer::reserve_more(std::size_t n) {
+    if (capacity_ - size_ < n) {
+        std::size_t cap = capacity_ < kMinOutputCapacity ? kMinOutputCapacity : capacity_ * 2;
+        if (cap < size_ + n) cap = size_ + n;
+        void* p = std::realloc(data_, cap);
+        if (p == nullptr) throw std::bad_alloc();
+        data_ = static_cast<std::uint8_t*>(p);
+        capacity_ = cap;
+    }
+    return data_ + size_;
+}
+
+void ByteBuffer::release() noexcept {
+    std::free(data_);
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+}
+
+// ---- requests ------------------------------------------------------------------------------
+
+// One write in flight: the bytes the kernel did not take at once, owned until the callback.
+struct Stream::WriteRequest {
+    uv_write_t req{};
+    ByteBuffer bytes;
+    Stream* stream = nullptr;
+};
+
+// A client connect: the addresses to try and where we are in the list.
+struct Stream::ConnectState {
+    struct Resolve {
+        uv_getaddrinfo_t req{};
+        Stream* stream = nullptr;  // null once the stream no longer wants the answer
+    };
+    std::vector<sockaddr_storage> addresses;
+    std::size_t next = 0;
+    std::uint16_t port = 0;
+    uv_connect_t req{};
+    Resolve* resolve = nullptr;
+    bool retrying = false;  // the handle is being closed to try the next address
+};
+
+struct Stream::Callbacks {
+    static void alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
+        auto* s = static_cast<Stream*>(handle->data);
+        const auto span = s->loop_.read_buffer();
+        buf->base = reinterpret_cast<char*>(span.data());
+        buf->len = span.size();
+    }
+
+    static void read(uv_stream_t* handle, ssize_t nread, const uv_buf_t* buf) {
+        auto* s = static_cast<Stream*>(handle->data);
+        if (nread > 0) {
+            s->handler_.on_read({reinterpret_cast<std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)});
+        } else if (nread == UV_EOF) {
+            s->stop_reading();
+            s->handler_.on_eof();
+        } else if (nread < 0) {
+            s->stop_reading();
+            s->handler_.on_io_error(static_cast<int>(nread));
+        }
+    }
+
+    static void write(uv_write_t* req, int status) {
+        auto* w = static_cast<WriteRequest*>(req->data);
+        w->stream->write_done(status);
+    }
+
+    static void shutdown(uv_shutdown_t* req, int status) {
+        auto* s = static_cast<Stream*>(req->data);
+        delete req;
+        if (s == nullptr) return;
+        if (status == UV_ECANCELED || s->closing_) return;
+        s->shut_down_ = true;
+        if (status < 0) {
+            s->handler_.on_io_error(status);
+            return;
+        }
+        // Keep reading to see the peer's FIN (on_eof), even if reading was paused.
+        s->paused_ = false;
+        s->pause_threshold_ = 0;
+        if (!s->reading_) s->start_reading();
+    }
+
+    static void close(uv_handle_t* handle) {
+        auto* s = static_cast<Stream*>(handle->data);
+        if (s->connect_ && s->connect_->retrying) {
+            s->connect_->retrying = false;
+            s->closing_ = false;
+            s->open_ = false;
+            if (const int rc = s->open(); rc < 0) {
+                s->handler_.on_connected(rc);
+                return;
+            }
+            s->try_next_address(0);
+            return;
+        }
+        s->open_ = false;
+        s->handler_.on_closed();
+    }
+
+    static void connected(uv_connect_t* req, int status) {
+        auto* s = static_cast<Stream*>(req->data);
+        if (s->closing_ && !(s->connect_ && s->connect_->retrying)) return;
+        if (status == 0) {
+            s->connect_.reset();
+            s->handler_.on_connected(0);
+            return;
+        }
+        if (status == UV_ECANCELED) return;
+        s->try_next_address(status);
+    }
+
+    static void resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+        auto* r = static_cast<ConnectState::Resolve*>(req->data);
+        Stream* s = r->stream;
+        delete r;
+        if (s == nullptr || s->closing_ || !s->connect_) {
+            uv_freeaddrinfo(res);
+            return;
+        }
+        s->connect_->resolve = nullptr;
+        if (status < 0) {
+            uv_freeaddrinfo(res);
+            s->handler_.on_connected(status);
+            return;
+        }
+        for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+            if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+            sockaddr_storage ss{};
+            std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+            set_port(ss, s->connect_->port);
+            s->connect_->addresses.push_back(ss);
+        }
+        uv_freeaddrinfo(res);
+        s->try_next_address(UV_EAI_NONAME);
+    }
+};
+
+// ---- Stream --------------------------------------------------------------------------------
+
+Stream::Stream(Loop& loop, StreamHandler& handler) : loop_(loop), handler_(handler) {}
+
+Stream::~Stream() {
+    // The owner destroys a Stream only after on_closed (or before open()).
+    if (flush_scheduled_) loop_.cancel_flush(*this);
+    if (connect_ && connect_->resolve) connect_->resolve->stream = nullptr;
+}
+
+int Stream::open() {
+    const int rc = uv_tcp_init(loop_.uv(), tcp());
+    if (rc == 0) {
+        tcp()->data = this;
+        open_ = true;
+    }
+    return rc;
+}
+
+int Stream::accept_from(uv_stream_t* server) {
+    return uv_accept(server, reinterpret_cast<uv_stream_t*>(tcp()));
+}
+
+void Stream::connect(const std::string& host, std::uint16_t port) {
+    connect_ = std::make_unique<ConnectState>();
+    connect_->port = port;
+    sockaddr_storage literal{};
+    if (parse_ip(host, port, literal)) {
+        connect_->addresses.push_back(literal);
+        try_next_address(UV_EINVAL);
+        return;
+    }
+    auto* r = new ConnectState::Resolve();
+    r->stream = this;
+    r->req.data = r;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    const int rc = uv_getaddrinfo(loop_.uv(), &r->req, &Callbacks::resolved, host.c_str(), nullptr, &hints);
+    if (rc < 0) {
+        delete r;
+        handler_.on_connected(rc);
+        return;
+    }
+    connect_->resolve = r;
+}
+
+void Stream::try_next_address(int last_error) {
+    ConnectState& c = *connect_;
+    while (c.next < c.addresses.size()) {
+        if (c.next > 0 && !c.retrying && open_) {
+            // The handle tried (and failed) an address already: a fresh socket is needed.
+            // Close it; the close callback re-opens it and comes back here.
+            c.retrying = true;
+            closing_ = true;
+            uv_close(reinterpret_cast<uv_handle_t*>(tcp()), &Callbacks::close);
+            return;
+        }
+        const sockaddr_storage& addr = c.addresses[c.next++];
+        c.req.data = this;
+        const int rc = uv_tcp_connect(&c.req, tcp(), reinterpret_cast<const sockaddr*>(&addr), &Callbacks::connected);
+        if (rc == 0) return;
+        last_error = rc;
+    }
+    handler_.on_connected(last_error != 0 ? last_error : UV_ECONNREFUSED);
+}
+
+int Stream::start_reading() {
+    if (reading_ || closing_ || paused_) return 0;
+    const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(tcp()), &Callbacks::alloc, &Callbacks::read);
+    if (rc == 0) reading_ = true;
+    return rc;
+}
+
+void Stream::stop_reading() {
+    if (!reading_) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp()));
+    reading_ = false;
+}
+
+void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
+
+std::uint8_t* Stream::prepare(std::size_t n) { return out_.reserve_more(n); }
+
+void Stream::commit(std::size_t n) {
+    out_.grow_size(n);
+    update_mirror();
+    if (!flush_scheduled_ && !closing_) {
+        flush_scheduled_ = true;
+        loop_.schedule_flush(*this);
+    }
+}
+
+std::size_t Stream::buffered_amount() const noexcept {
+    return out_.size() + (write_ ? write_->bytes.size() : 0);
+}
+
+void Stream::flush() {
+    flush_scheduled_ = false;
+    if (closing_ || !open_) return;
+    if (write_) return;  // a write is in flight; its callback continues
+    if (out_.empty()) {
+        if (want_shutdown_ && !shut_down_) start_shutdown();
+        return;
+    }
+    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(out_.data()), static_cast<unsigned>(out_.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), &buf, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+        out_.clear();
+        handler_.on_io_error(n);
+        return;
+    }
+    const auto written = static_cast<std::size_t>(n);
+    if (written == out_.size()) {
+        out_.clear();
+        if (out_.capacity() > kKeepOutputCapacity) out_.release();
+        update_mirror();
+        if (want_shutdown_ && !shut_down_) start_shutdown();
+        return;
+    }
+    // The kernel took part of it: hand the rest to a queued write and keep the buffer for new
+    // output. Only the unsent tail is copied.
+    write_ = std::make_unique<WriteRequest>();
+    write_->stream = this;
+    write_->req.data = write_.get();
+    const std::size_t rest = out_.size() - written;
+    std::memcpy(write_->bytes.reserve_more(rest), out_.data() + written, rest);
+    write_->bytes.grow_size(rest);
+    out_.clear();
+    uv_buf_t wbuf = uv_buf_init(reinterpret_cast<char*>(write_->bytes.data()), static_cast<unsigned>(rest));
+    const int rc = uv_write(&write_->req, reinterpret_cast<uv_stream_t*>(tcp()), &wbuf, 1, &Callbacks::write);
+    if (rc < 0) {
+        write_.reset();
+        handler_.on_io_error(rc);
+        return;
+    }
+    update_mirror();
+    apply_back_pressure();
+}
+
+void Stream::apply_back_pressure() {
+    if (pause_threshold_ == 0 || closing_) return;
+    const std::size_t pending = buffered_amount();
+    if (!paused_ && pending > pause_threshold_) {
+        const bool was_reading = reading_;
+        stop_reading();
+        paused_ = was_reading;
+    } else if (paused_ && pending <= pause_threshold_) {
+        paused_ = false;
+        start_reading();
+    }
+}
+
+void Stream::write_done(int status) {
+    write_.reset();
+    update_mirror();
+    if (closing_ || status == UV_ECANCELED) return;
+    if (status < 0) {
+        handler_.on_io_error(status);
+        return;
+    }
+    if (!out_.empty()) {
+        flush();
+        if (write_ || closing_) return;  // still waiting for the peer
+    }
+    if (out_.capacity() > kKeepOutputCapacity) out_.release();
+    update_mirror();
+    apply_back_pressure();
+    handler_.on_drain();
+    if (want_shutdown_ && !shut_down_ && !write_ && out_.empty() && !closing_) start_shutdown();
+}
+
+void Stream::shutdown() {
+    if (closing_ || want_shutdown_) return;
+    want_shutdown_ = true;
+    if (!write_ && out_.empty()) {
+        start_shutdown();
+    } else if (!write_ && !flush_scheduled_) {
+        flush_scheduled_ = true;
+        loop_.schedule_flush(*this);
+    }
+}
+
+void Stream::start_shutdown() {
+    if (shut_down_ || closing_) return;
+    auto* req = new uv_shutdown_t();
+    req->data = this;
+    if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(tcp()), &Callbacks::shutdown) < 0) {
+        delete req;
+        shut_down_ = true;  // not connected any more: nothing to shut down
+        handler_.on_eof();
+        return;
+    }
+    shut_down_ = true;
+}
+
+void Stream::close() {
+    if (closing_ && !(connect_ && connect_->retrying)) return;
+    if (connect_) {
+        if (connect_->resolve) {
+            connect_->resolve->stream = nullptr;
+            uv_cancel(reinterpret_cast<uv_req_t*>(&connect_->resolve->req));
+            connect_->resolve = nullptr;
+        }
+        if (connect_->retrying) {
+            // Already closing for a retry: let that close callback report on_closed.
+            connect_->retrying = false;
+            return;
+        }
+    }
+    closing_ = true;
+    if (mirror_ != nullptr) mirror_->store(0, std::memory_order_relaxed);
+    mirror_ = nullptr;
+    if (flush_scheduled_) {
+        loop_.cancel_flush(*this);
+        flush_scheduled_ = false;
+    }
+    out_.release();
+    if (!open_) {
+        // Never opened: report at once. The owner may destroy this Stream inside the call,
+        // so nothing here may touch a member afterwards.
+        handler_.on_closed();
+        return;
+    }
+    reading_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp()), &Callbacks::close);
+}
+
+std::optional<SocketAddr> Stream::peer_addr() const {
+    sockaddr_storage ss{};
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(tcp(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    return to_socket_addr(ss);
+}
+
+std::optional<SocketAddr> Stream::local_addr() const {
+    sockaddr_storage ss{};
+    int len = sizeof(ss);
+    if (uv_tcp_getsockname(tcp(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    return to_socket_addr(ss);
+}
+
+}  // namespace ws::io

@@ -1,0 +1,153 @@
+// ws::io::Stream: one TCP connection on a Loop: reading into the loop's buffer, corked writes
+// flushed once per iteration (uv_try_write first, a queued write only for what the kernel did
+// not take), graceful shutdown, and client connects that try every resolved address in turn.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "proto/session.hpp"
+#include "ws/address.hpp"
+
+struct uv_tcp_s;
+struct uv_stream_s;
+
+namespace ws::io {
+
+class Loop;
+
+// What a Stream tells its owner. Every call comes from the loop thread.
+class StreamHandler {
+public:
+    virtual ~StreamHandler() = default;
+    // Bytes arrived; they live in the loop's read buffer and may be modified in place.
+    virtual void on_read(std::span<std::uint8_t> data) = 0;
+    // The peer closed its sending side (EOF).
+    virtual void on_eof() = 0;
+    // A read, write or connect failed; `uv_code` is a negative libuv error code.
+    virtual void on_io_error(int uv_code) = 0;
+    // Output that had to wait for the peer is now all written.
+    virtual void on_drain() = 0;
+    // Client streams: the connection attempt finished (0, or the last error of every address).
+    virtual void on_connected(int status) = 0;
+    // The handle is closed; the owner may destroy the Stream now (and only now).
+    virtual void on_closed() = 0;
+};
+
+// A byte buffer that owns its storage and grows geometrically; no per-write allocation once
+// it has reached a connection's working size.
+class ByteBuffer {
+public:
+    ByteBuffer() = default;
+    ~ByteBuffer();
+    ByteBuffer(const ByteBuffer&) = delete;
+    ByteBuffer& operator=(const ByteBuffer&) = delete;
+    ByteBuffer(ByteBuffer&& other) noexcept;
+    ByteBuffer& operator=(ByteBuffer&& other) noexcept;
+
+    std::uint8_t* data() noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    std::size_t capacity() const noexcept { return capacity_; }
+    bool empty() const noexcept { return size_ == 0; }
+    // Room for `n` more bytes at data() + size().
+    std::uint8_t* reserve_more(std::size_t n);
+    void grow_size(std::size_t n) noexcept { size_ += n; }
+    void clear() noexcept { size_ = 0; }
+    void release() noexcept;
+
+private:
+    std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+class Stream final : public proto::Output {
+public:
+    Stream(Loop& loop, StreamHandler& handler);
+    ~Stream() override;
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+
+    // Prepares the TCP handle; 0 or a libuv error.
+    int open();
+    // Accepts a pending connection from a listening handle (used by Listener).
+    int accept_from(uv_stream_s* server);
+    // Resolves `host` (names through libuv's thread pool; IP literals directly) and connects
+    // to each address in turn until one answers; reports through on_connected.
+    void connect(const std::string& host, std::uint16_t port);
+
+    int start_reading();
+    void stop_reading();
+    bool is_reading() const noexcept { return reading_; }
+    void set_nodelay(bool on);
+
+    // proto::Output: the corked output buffer.
+    std::uint8_t* prepare(std::size_t n) override;
+    void commit(std::size_t n) override;
+
+    // Bytes written by the owner but not yet taken by the kernel.
+    std::size_t buffered_amount() const noexcept;
+    // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).
+    void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept { mirror_ = mirror; }
+    // Back-pressure: while more than `bytes` wait for the peer, stop reading from it (a peer
+    // that sends without reading is then slowed by TCP); resume once it drains below. 0: off.
+    void set_read_pause_threshold(std::size_t bytes) noexcept { pause_threshold_ = bytes; }
+    bool is_paused() const noexcept { return paused_; }
+
+    // Sends what is buffered now (the Loop calls this once per iteration for every stream
+    // that was written to).
+    void flush();
+    // Graceful close: flush, then shut down the sending side (FIN) and keep reading until the
+    // peer closes (on_eof); the owner then calls close(). Used after the closing handshake, so
+    // that our last frames are not lost to a reset caused by unread input.
+    void shutdown();
+    // Closes the handle now; buffered output is dropped. on_closed follows.
+    void close();
+    bool is_closing() const noexcept { return closing_; }
+    bool is_shut_down() const noexcept { return shut_down_; }
+
+    std::optional<SocketAddr> peer_addr() const;
+    std::optional<SocketAddr> local_addr() const;
+
+private:
+    struct WriteRequest;
+    struct ConnectState;
+    struct Callbacks;  // the libuv callbacks, defined next to them in stream.cpp
+    friend struct Callbacks;
+
+    void write_done(int status);
+    void update_mirror() noexcept {
+        if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
+    }
+    void apply_back_pressure();
+    void start_shutdown();
+    void try_next_address(int last_error);
+
+    uv_tcp_s* tcp() noexcept { return reinterpret_cast<uv_tcp_s*>(tcp_storage_); }
+    const uv_tcp_s* tcp() const noexcept { return reinterpret_cast<const uv_tcp_s*>(tcp_storage_); }
+
+    Loop& loop_;
+    StreamHandler& handler_;
+    ByteBuffer out_;
+    std::unique_ptr<WriteRequest> write_;
+    std::unique_ptr<ConnectState> connect_;
+    std::atomic<std::uint64_t>* mirror_ = nullptr;
+    std::size_t pause_threshold_ = 0;
+    bool open_ = false;
+    bool paused_ = false;
+    bool reading_ = false;
+    bool flush_scheduled_ = false;
+    bool want_shutdown_ = false;
+    bool shut_down_ = false;
+    bool closing_ = false;
+    // The uv_tcp_t lives inline (no allocation per connection); stream.cpp checks the size.
+    static constexpr std::size_t kTcpSize = 248;
+    alignas(8) unsigned char tcp_storage_[kTcpSize];
+};
+
+}  // namespace ws::io
