@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -302,6 +304,57 @@ std::optional<RawFrame> RawSocket::read_frame(int timeout_ms) {
     }
     buffered_.erase(0, p + len);
     return f;
+}
+
+// ---- RawListener -----------------------------------------------------------------------
+
+RawListener::RawListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = 0;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || ::listen(fd_, 16) != 0) {
+        throw std::runtime_error("RawListener: cannot listen");
+    }
+    socklen_t len = sizeof(a);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+}
+
+RawListener::~RawListener() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+RawSocket RawListener::accept(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return RawSocket();
+    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return RawSocket();
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return RawSocket::adopt(fd);
+}
+
+std::string RawListener::accept_handshake(RawSocket& peer, std::string_view extra_headers) {
+    std::string head = peer.recv_until("\r\n\r\n");
+    const std::string marker = "Sec-WebSocket-Key: ";
+    const std::size_t at = head.find(marker);
+    if (at == std::string::npos) return head;
+    const std::string key = head.substr(at + marker.size(), head.find("\r\n", at) - at - marker.size());
+    // Computed here with OpenSSL directly rather than with ws-cpp's own function.
+    const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    EVP_Digest(input.data(), input.size(), digest, &dlen, EVP_sha1(), nullptr);
+    unsigned char b64[64] = {};
+    EVP_EncodeBlock(b64, digest, static_cast<int>(dlen));
+    std::string res = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Accept: " + std::string(reinterpret_cast<char*>(b64)) + "\r\n";
+    res += extra_headers;
+    res += "\r\n";
+    peer.send(res);
+    return head;
 }
 
 }  // namespace ws::test

@@ -92,6 +92,11 @@ public:
     RawSocket& operator=(RawSocket&& other) noexcept;
 
     static RawSocket connect(std::uint16_t port, const char* host = "127.0.0.1");
+    static RawSocket adopt(int fd) {
+        RawSocket s;
+        s.fd_ = fd;
+        return s;
+    }
     bool ok() const noexcept { return fd_ >= 0; }
 
     // Writes all of `bytes`; false if the peer is gone.
@@ -119,6 +124,25 @@ private:
     bool fill(std::size_t n, int timeout_ms);
     int fd_ = -1;
     std::string buffered_;
+};
+
+// A listening socket on 127.0.0.1:0 for tests that play a hand-written server.
+class RawListener {
+public:
+    RawListener();
+    ~RawListener();
+    RawListener(const RawListener&) = delete;
+    RawListener& operator=(const RawListener&) = delete;
+    std::uint16_t port() const noexcept { return port_; }
+    // The next connection, or a RawSocket that is not ok() after `timeout_ms`.
+    RawSocket accept(int timeout_ms = 3000);
+    // Reads a client's opening request from `peer` and answers 101 with the right accept key
+    // and `extra_headers`. Returns the request head.
+    static std::string accept_handshake(RawSocket& peer, std::string_view extra_headers = {});
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
 };
 
 }  // namespace ws::test
