@@ -96,6 +96,7 @@ Result<> Connection::send(const Message& msg) {
     if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
     const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
     if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
+        stream_.request_drain_notice();  // the caller may wait for on_drain: make sure it comes
         return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
                                               " bytes unsent); wait for on_drain");
     }

@@ -270,6 +270,9 @@ std::uint8_t* Stream::prepare(std::size_t n) { return out_.reserve_more(n); }
 void Stream::commit(std::size_t n) {
     out_.grow_size(n);
     update_mirror();
+    // While the kernel is not taking our bytes (a write is in flight), new output only adds up:
+    // check the pause threshold here too, not only when a write starts or ends.
+    if (write_) apply_back_pressure();
     if (!flush_scheduled_ && !closing_) {
         flush_scheduled_ = true;
         loop_.schedule_flush(*this);
@@ -301,6 +304,11 @@ void Stream::flush() {
         out_.clear();
         if (out_.capacity() > kKeepOutputCapacity) out_.release();
         update_mirror();
+        if (drain_notice_) {
+            drain_notice_ = false;
+            handler_.on_drain();
+            if (closing_) return;
+        }
         if (want_shutdown_ && !shut_down_) start_shutdown();
         return;
     }
@@ -352,6 +360,7 @@ void Stream::write_done(int status) {
     if (out_.capacity() > kKeepOutputCapacity) out_.release();
     update_mirror();
     apply_back_pressure();
+    drain_notice_ = false;
     handler_.on_drain();
     if (want_shutdown_ && !shut_down_ && !write_ && out_.empty() && !closing_) start_shutdown();
 }

@@ -98,6 +98,9 @@ public:
     // that sends without reading is then slowed by TCP); resume once it drains below. 0: off.
     void set_read_pause_threshold(std::size_t bytes) noexcept { pause_threshold_ = bytes; }
     bool is_paused() const noexcept { return paused_; }
+    // Asks for on_drain once everything buffered now has been written, even if the kernel
+    // takes it all at the next flush (the owner refused a send and promised a drain).
+    void request_drain_notice() noexcept { drain_notice_ = true; }
 
     // Sends what is buffered now (the Loop calls this once per iteration for every stream
     // that was written to).
@@ -140,6 +143,7 @@ private:
     std::size_t pause_threshold_ = 0;
     bool open_ = false;
     bool paused_ = false;
+    bool drain_notice_ = false;
     bool reading_ = false;
     bool flush_scheduled_ = false;
     bool want_shutdown_ = false;

@@ -98,6 +98,7 @@ public:
         return s;
     }
     bool ok() const noexcept { return fd_ >= 0; }
+    int fd() const noexcept { return fd_; }
 
     // Writes all of `bytes`; false if the peer is gone.
     bool send(std::string_view bytes);
