@@ -270,9 +270,9 @@ std::uint8_t* Stream::prepare(std::size_t n) { return out_.reserve_more(n); }
 void Stream::commit(std::size_t n) {
     out_.grow_size(n);
     update_mirror();
-    // While the kernel is not taking our bytes (a write is in flight), new output only adds up:
-    // check the pause threshold here too, not only when a write starts or ends.
-    if (write_) apply_back_pressure();
+    // libuv may deliver many reads in one iteration before our flush runs: check the pause
+    // threshold as output accumulates, so the overshoot is at most one read's worth.
+    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
     if (!flush_scheduled_ && !closing_) {
         flush_scheduled_ = true;
         loop_.schedule_flush(*this);
@@ -304,6 +304,7 @@ void Stream::flush() {
         out_.clear();
         if (out_.capacity() > kKeepOutputCapacity) out_.release();
         update_mirror();
+        if (paused_) apply_back_pressure();  // everything went out: read again
         if (drain_notice_) {
             drain_notice_ = false;
             handler_.on_drain();
