@@ -54,7 +54,8 @@ public:
     // buffered_amount(). A text message must be valid UTF-8 (ErrorKind::Encoding).
     // Before the opening handshake completes, messages are held and sent right after it.
     Result<> send(const Message& msg) const;
-    // Sends to every open connection of this WebSocket, server and client side alike.
+    // Sends to every connection of this WebSocket, server and client side alike, that is open
+    // or still in its opening handshake (those get it right after), but not closing.
     Result<> broadcast(const Message& msg) const;
     // Starts the closing handshake (RFC 6455 7.1.2). The code must be one a peer may receive
     // (1000-1003, 1007-1014, 3000-4999; CloseCode::Empty for a close frame with no payload)

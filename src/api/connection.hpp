@@ -40,6 +40,10 @@ public:
     std::uint32_t id() const noexcept { return id_; }
     Phase phase() const noexcept { return phase_; }
     bool is_open() const noexcept { return phase_ == Phase::Open; }
+    // Open, or not yet open (a message sent now is held until the handshake completes).
+    bool accepts_messages() const noexcept {
+        return phase_ == Phase::Open || phase_ == Phase::Handshake || phase_ == Phase::Connecting;
+    }
     Handler* handler() noexcept { return handler_.get(); }
     std::unique_ptr<Handler> release_handler() noexcept;
     void attach(std::unique_ptr<Handler> handler) noexcept { handler_ = std::move(handler); }

@@ -268,7 +268,8 @@ Result<> Runtime::broadcast(const Message& msg) {
     // Index loop: a handler reacting to a failure may open connections (slots_ may grow).
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         Connection* c = slots_[i];
-        if (c == nullptr || !c->is_open()) continue;
+        // Connections still in their handshake get it right after (as a send() would).
+        if (c == nullptr || !c->accepts_messages()) continue;
         // One slow peer must not fail the broadcast for the others (nor close the sender's
         // connection if it returns the result): its handler hears about it.
         if (auto r = c->send(msg); !r) c->on_error(Error(r.error().kind(), "broadcast not delivered: " + r.error().details()));

@@ -529,6 +529,11 @@ void Session::flush_held() {
         if (state_ != State::Open) break;
         if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
     }
+    if (close_after_open_ && state_ == State::Open) {
+        const auto close_args = std::move(close_after_open_);
+        send_close_frame(close_args->first, close_args->second);
+        state_ = State::CloseSent;
+    }
 }
 
 Result<> Session::send_now(OpCode op, std::string_view payload) {
@@ -603,8 +608,8 @@ Result<> check_close_args(CloseCode code, std::string_view reason) {
 Result<> Session::close(CloseCode code, std::string_view reason) {
     if (auto ok = check_close_args(code, reason); !ok) return ok;
     if (state_ == State::Handshake) {
-        // Nothing was agreed yet: abandon the handshake.
-        state_ = State::Closed;
+        // Keep the order of what was asked before open: held messages, then this close.
+        if (!close_after_open_) close_after_open_ = std::make_unique<std::pair<CloseCode, std::string>>(code, reason);
         return {};
     }
     if (state_ != State::Open) return {};

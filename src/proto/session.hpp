@@ -118,6 +118,8 @@ public:
     // Starts the closing handshake (RFC 6455 7.1.2). The code must be sendable (1000-1003,
     // 1007-1014, 3000-4999, or CloseCode::Empty for no payload) and the reason at most 123
     // bytes of UTF-8; otherwise a Protocol error and nothing is sent. A no-op once closing.
+    // Before the handshake completes, the close is held like messages and sent, in order,
+    // right after it.
     Result<> close(CloseCode code, std::string_view reason = {});
 
     // Fails the connection because of `error`: reports it, sends the matching close frame (or,
@@ -213,6 +215,8 @@ private:
     // Messages sent before the handshake completed.
     std::vector<std::pair<OpCode, std::string>> held_;
     std::size_t held_bytes_ = 0;
+    // A close asked for before the handshake completed, performed right after it.
+    std::unique_ptr<std::pair<CloseCode, std::string>> close_after_open_;
 
     std::unique_ptr<Extension> extension_;
     std::string encode_scratch_;

@@ -290,5 +290,35 @@ TEST(Client, SenderConnectOpensAClientOnTheSameLoop) {
     EXPECT_TRUE(log.wait_for("client got ping-pong", 0ms));
 }
 
+TEST(Client, SendsAndCloseBeforeOpenKeepTheirOrder) {
+    // Messages and a close asked for before the handshake completes are held and sent, in
+    // order, right after it.
+    EventLog server_log;
+    ServerThread server([&](Sender) {
+        struct H : Handler {
+            EventLog& log;
+            explicit H(EventLog& l) : log(l) {}
+            Result<> on_message(const Message& m) override {
+                log.add("message " + m.to_string());
+                return {};
+            }
+            void on_close(CloseCode c, std::string_view reason) override {
+                log.add("close " + std::to_string(to_u16(c)) + " " + std::string(reason));
+            }
+        };
+        return H(server_log);
+    });
+    WebSocket client([](Sender out) {
+        EXPECT_TRUE(out.send("first"));
+        EXPECT_TRUE(out.send("second"));
+        EXPECT_TRUE(out.close(CloseCode::Away, "leaving"));
+        return [](const Message&) {};
+    });
+    ASSERT_TRUE(client.connect(server.url()));
+    ASSERT_TRUE(client.run());
+    ASSERT_TRUE(server_log.wait_for("close 1001 leaving"));
+    EXPECT_EQ(server_log.events(), (std::vector<std::string>{"message first", "message second", "close 1001 leaving"}));
+}
+
 }  // namespace
 }  // namespace ws::test
