@@ -92,7 +92,7 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
 
 // ---- Sender calls --------------------------------------------------------------------------
 
-Result<> Connection::send(const Message& msg) {
+Result<> Connection::send(const Message& msg, bool utf8_known) {
     if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
     const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
     if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
@@ -100,7 +100,7 @@ Result<> Connection::send(const Message& msg) {
         return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
                                               " bytes unsent); wait for on_drain");
     }
-    auto r = session_.send(msg);
+    auto r = utf8_known ? session_.send_validated(msg.opcode(), msg.bytes()) : session_.send(msg);
     after_session();
     return r;
 }

@@ -272,7 +272,7 @@ Result<> Runtime::broadcast(const Message& msg) {
         if (c == nullptr || !c->accepts_messages()) continue;
         // One slow peer must not fail the broadcast for the others (nor close the sender's
         // connection if it returns the result): its handler hears about it.
-        if (auto r = c->send(msg); !r) c->on_error(Error(r.error().kind(), "broadcast not delivered: " + r.error().details()));
+        if (auto r = c->send(msg, true); !r) c->on_error(Error(r.error().kind(), "broadcast not delivered: " + r.error().details()));
     }
     return {};
 }
@@ -419,7 +419,7 @@ void Runtime::run_command(Command& c) {
     switch (c.kind) {
         case Command::Kind::Send:
             if (Connection* conn = find(c.slot, c.id)) {
-                if (auto r = conn->send(message()); !r) conn->on_error(r.error());
+                if (auto r = conn->send(message(), true); !r) conn->on_error(r.error());
             }
             break;
         case Command::Kind::Broadcast: (void)broadcast(message()); break;
