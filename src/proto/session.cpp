@@ -473,6 +473,7 @@ void Session::fail(const Error& error) {
 // ---- output ------------------------------------------------------------------------------
 
 void Session::write_raw(std::string_view bytes) {
+    if (bytes.empty()) return;
     std::uint8_t* dst = out_.prepare(bytes.size());
     std::memcpy(dst, bytes.data(), bytes.size());
     out_.commit(bytes.size());
@@ -626,7 +627,7 @@ void Session::send_close_frame(CloseCode code, std::string_view reason) {
         payload[0] = static_cast<char>(c >> 8);
         payload[1] = static_cast<char>(c & 0xFF);
         reason = reason.substr(0, kMaxCloseReason);
-        std::memcpy(payload + 2, reason.data(), reason.size());
+        if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
         n = 2 + reason.size();
     }
     sent_code_ = code;
