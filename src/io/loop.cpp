@@ -16,21 +16,26 @@ std::string error_message(int uv_code) {
 Loop::Loop(std::size_t read_buffer_size)
     : loop_(std::make_unique<uv_loop_t>()),
       prepare_(std::make_unique<uv_prepare_t>()),
+      check_(std::make_unique<uv_check_t>()),
       read_buffer_(std::make_unique<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size) {
     uv_loop_init(loop_.get());
     uv_prepare_init(loop_.get(), prepare_.get());
     prepare_->data = this;
-    // The flush runs in the prepare phase: after this iteration's timers and I/O callbacks,
-    // right before the loop blocks in poll. It must not keep the loop alive by itself.
+    uv_check_init(loop_.get(), check_.get());
+    check_->data = this;
+    // The flush runs in the check phase, right after this iteration's I/O callbacks (before
+    // the loop decides whether it is still alive), and again in the prepare phase, for what
+    // timer callbacks wrote, right before the loop blocks in poll. Neither keeps a loop alive.
+    uv_check_start(check_.get(), &Loop::on_check);
+    uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
     uv_prepare_start(prepare_.get(), &Loop::on_prepare);
     uv_unref(reinterpret_cast<uv_handle_t*>(prepare_.get()));
 }
 
 Loop::~Loop() {
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(prepare_.get()))) {
-        uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
-    }
+    uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(check_.get()), nullptr);
     drain_closing();
     uv_loop_close(loop_.get());
 }
@@ -56,6 +61,7 @@ void Loop::cancel_flush(Stream& stream) {
 }
 
 void Loop::on_prepare(uv_prepare_t* handle) { static_cast<Loop*>(handle->data)->flush_all(); }
+void Loop::on_check(uv_check_t* handle) { static_cast<Loop*>(handle->data)->flush_all(); }
 
 void Loop::flush_all() {
     // A flush can fail a stream whose owner then writes to others; loop until quiet.

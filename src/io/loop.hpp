@@ -14,6 +14,7 @@
 
 struct uv_loop_s;
 struct uv_prepare_s;
+struct uv_check_s;
 
 namespace ws::io {
 
@@ -53,10 +54,12 @@ public:
 
 private:
     static void on_prepare(uv_prepare_s* handle);
+    static void on_check(uv_check_s* handle);
     void flush_all();
 
     std::unique_ptr<uv_loop_s> loop_;
     std::unique_ptr<uv_prepare_s> prepare_;
+    std::unique_ptr<uv_check_s> check_;
     std::vector<Stream*> dirty_;
     std::vector<Stream*> flushing_;
     std::unique_ptr<std::uint8_t[]> read_buffer_;

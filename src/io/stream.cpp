@@ -422,6 +422,12 @@ void Stream::close() {
     uv_close(reinterpret_cast<uv_handle_t*>(tcp()), &Callbacks::close);
 }
 
+int Stream::native_handle() const noexcept {
+    uv_os_fd_t fd = -1;
+    if (!open_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp()), &fd) != 0) return -1;
+    return fd;
+}
+
 std::optional<SocketAddr> Stream::peer_addr() const {
     sockaddr_storage ss{};
     int len = sizeof(ss);

@@ -114,6 +114,8 @@ public:
     bool is_closing() const noexcept { return closing_; }
     bool is_shut_down() const noexcept { return shut_down_; }
 
+    // The OS socket (for diagnostics and tests), or -1.
+    int native_handle() const noexcept;
     std::optional<SocketAddr> peer_addr() const;
     std::optional<SocketAddr> local_addr() const;
 

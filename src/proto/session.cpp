@@ -145,6 +145,10 @@ void Session::handle_request(std::string_view head) {
     if (!res.header_has_token("Upgrade", "websocket")) res.set_header("Upgrade", "websocket");
     if (!res.header_has_token("Connection", "upgrade")) res.set_header("Connection", "Upgrade");
     res.set_header("Sec-WebSocket-Accept", accept_key(*request->header("Sec-WebSocket-Key")));
+    // RFC 9110 8.6 and 15.2: a 1xx response has no content and no Content-Length; what follows
+    // a 101 head is WebSocket frames, so a body here would reach the client as a bogus frame.
+    if (!res.body().empty()) res.set_body({});
+    res.remove_header("Content-Length");
     negotiate_server_extensions(*request, res);
     write_raw(res.format());
     finish_open(*request, res);
@@ -390,7 +394,16 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
     frame.set_rsv(frame_.rsv);
     if (!check(events_.on_frame(frame))) return false;
     if (frame.dropped()) {
-        if (start != kNoBuffer && !is_control(op)) buffer_.resize(start);
+        if (!is_control(op) && frame_.fin) {
+            // The message ends here, undelivered (earlier fragments included).
+            in_message_ = false;
+            message_rsv_ = 0;
+            message_size_ = 0;
+            utf8_.reset();
+            buffer_.clear();
+        } else if (start != kNoBuffer && !is_control(op)) {
+            buffer_.resize(start);  // just this fragment's payload goes
+        }
         return true;
     }
     if (frame.payload_replaced()) {
@@ -514,6 +527,8 @@ Result<> Session::send(const Message& msg) {
 
 Result<> Session::send_validated(OpCode op, std::string_view payload) {
     if (state_ == State::Handshake) {
+        // RFC 6455 5.5.1: no data after a Close; one asked for before open is already queued.
+        if (close_after_open_) return {};
         held_.emplace_back(op, std::string(payload));
         held_bytes_ += payload.size();
         return {};

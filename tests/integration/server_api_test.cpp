@@ -273,6 +273,48 @@ TEST(RemoteAddr, HonoursForwardingHeaders) {
     EXPECT_TRUE(log.wait_for("remote 2001:db8::1"));
 }
 
+// ---- frame hooks -------------------------------------------------------------------------
+
+TEST(FrameHooks, OnFrameSeesAndDropsOnSendFrameRewrites) {
+    EventLog log;
+    struct Hooks : Handler {
+        Sender out;
+        EventLog& log;
+        Hooks(Sender o, EventLog& l) : out(std::move(o)), log(l) {}
+        Result<> on_frame(Frame& f) override {
+            log.add("in " + std::string(to_string(f.opcode())) + " " + std::string(f.payload()));
+            if (f.opcode() == OpCode::Text && f.payload() == "secret") f.drop();
+            return {};
+        }
+        Result<> on_send_frame(Frame& f) override {
+            log.add("out " + std::string(to_string(f.opcode())) + " " + std::string(f.payload()));
+            if (f.opcode() == OpCode::Text) f.set_payload("[" + std::string(f.payload()) + "]");
+            return {};
+        }
+        Result<> on_message(const Message& m) override {
+            log.add("message " + m.to_string());
+            return out.send(m);
+        }
+    };
+    ServerThread server([&](Sender out) { return Hooks(out, log); });
+    RawSocket peer = RawSocket::connect(server.port());
+    peer.handshake();
+    peer.send_frame(0x1, "secret");  // dropped by on_frame: never a message
+    peer.send_frame(0x9, "p");       // a ping: the hook sees it, then the automatic pong goes out
+    auto pong = peer.read_frame();
+    ASSERT_TRUE(pong);
+    EXPECT_EQ(pong->opcode, 0xA);
+    EXPECT_EQ(pong->payload, "p");
+    peer.send_frame(0x1, "hello", false);  // fragmented: on_frame once per frame
+    peer.send_frame(0x0, " world");
+    auto echo = peer.read_frame();
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->payload, "[hello world]");  // rewritten by on_send_frame
+    EXPECT_EQ(log.events(), (std::vector<std::string>{"in TEXT secret", "in PING p", "out PONG p", "in TEXT hello",
+                                                      "in CONTINUE  world", "message hello world",
+                                                      "out TEXT hello world"}));
+}
+
 // ---- Sender ------------------------------------------------------------------------------
 
 TEST(SenderApi, BroadcastReachesEveryOpenConnection) {
