@@ -1,11 +1,42 @@
 #!/usr/bin/env bash
-# Builds ws-cpp with warnings as errors and runs every test (unit, integration, examples,
-# interop with python3-websockets). This is what CI runs (.ci/run).
-set -euo pipefail
+# Builds ws-cpp with warnings as errors and runs every test: unit (proto), integration (the
+# API over loopback), examples, the wscpp tool, interop with python3-websockets. Then the same
+# suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (set WS_SKIP_SANITIZERS=1
+# to skip that stage locally). This is what CI runs (.ci/run). The last line is
+# "N passed, N failed" over both stages.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh || exit 1
+jobs=$(nproc)
+passed=0
+failed=0
 
-build=build/test
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWS_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 180 "$@"
+run_stage() {  # name, build dir, cmake args...
+  local name=$1 dir=$2
+  shift 2
+  echo "== $name: configure and build"
+  if ! cmake -S . -B "$dir" -G Ninja -DWS_WERROR=ON "$@" >/dev/null || ! cmake --build "$dir" -j"$jobs"; then
+    echo "== $name: BUILD FAILED"
+    failed=$((failed + 1))
+    return
+  fi
+  echo "== $name: test"
+  local log="$dir/ctest.log"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 180 2>&1 | tee "$log"
+  local total bad
+  total=$(grep -oE 'tests failed out of [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+  bad=$(grep -oE '[0-9]+ tests failed' "$log" | grep -oE '^[0-9]+' | tail -1)
+  total=${total:-0}
+  bad=${bad:-0}
+  [ "$total" -gt 0 ] || bad=$((bad + 1))  # no tests ran: count the stage as failed
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
+run_stage "release" build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${WS_SKIP_SANITIZERS:-0}" != 1 ]; then
+  run_stage "asan+ubsan" build/test-asan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=address,undefined
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

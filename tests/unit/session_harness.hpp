@@ -1,0 +1,614 @@
+// Test-only drivers for ws::proto::Session: an Output that collects bytes, a SessionEvents that
+// records every callback (with configurable answers), a deterministic MaskKeySource, and a
+// frame builder/parser written from RFC 6455 5.2 independently of src/proto's codec, so a bug
+// in the codec cannot hide itself in the tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/session.hpp"
+#include "proto/text.hpp"
+#include "proto/utf8.hpp"
+
+namespace ws::test {
+
+using Bytes = std::vector<std::uint8_t>;
+using proto::MaskKey;
+using proto::Role;
+using proto::Session;
+using State = proto::Session::State;
+
+// ---- bytes ---------------------------------------------------------------------------------
+
+inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline std::string to_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
+inline Bytes cat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+inline void append(Bytes& to, const Bytes& more) { to.insert(to.end(), more.begin(), more.end()); }
+
+// Printable form of a payload for logs and failure messages; long payloads are summarised.
+inline std::string show(std::string_view s) {
+    if (s.size() > 80) {
+        std::uint32_t h = 2166136261u;
+        for (char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+        return "<" + std::to_string(s.size()) + " bytes, fnv " + std::to_string(h) + ">";
+    }
+    static const char* digits = "0123456789ABCDEF";
+    std::string out = "'";
+    for (char c : s) {
+        const auto u = static_cast<std::uint8_t>(c);
+        if (u >= 0x20 && u < 0x7F && c != '\\') {
+            out += c;
+        } else {
+            out += "\\x";
+            out += digits[u >> 4];
+            out += digits[u & 15];
+        }
+    }
+    return out + "'";
+}
+
+// ---- HTTP heads, read by hand ---------------------------------------------------------------
+
+// The status code of a response head ("HTTP/1.1 404 ..." -> 404), or 0.
+inline int head_status(std::string_view head) {
+    if (head.size() < 12 || head.substr(0, 5) != "HTTP/") return 0;
+    int v = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (head[i] < '0' || head[i] > '9') return 0;
+        v = v * 10 + (head[i] - '0');
+    }
+    return v;
+}
+
+// Every value of header `name` (ASCII case-insensitive) in a head, in order.
+inline std::vector<std::string> head_headers(std::string_view head, std::string_view name) {
+    auto lower = [](std::string_view s) {
+        std::string l(s);
+        for (char& c : l) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        return l;
+    };
+    std::vector<std::string> out;
+    const std::string want = lower(name);
+    std::size_t pos = head.find("\r\n");
+    while (pos != std::string_view::npos && pos + 2 < head.size()) {
+        const std::size_t start = pos + 2;
+        const std::size_t end = head.find("\r\n", start);
+        if (end == std::string_view::npos || end == start) break;
+        const std::string_view line = head.substr(start, end - start);
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos && lower(line.substr(0, colon)) == want) {
+            std::string_view v = line.substr(colon + 1);
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+            while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+            out.emplace_back(v);
+        }
+        pos = end;
+    }
+    return out;
+}
+
+inline std::optional<std::string> head_header(std::string_view head, std::string_view name) {
+    auto all = head_headers(head, name);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+}
+
+// ---- frames, built by hand -----------------------------------------------------------------
+
+inline constexpr MaskKey kTestKey{0x37, 0xFA, 0x21, 0x3D};
+
+struct FrameOpts {
+    bool fin = true;
+    std::uint8_t rsv = 0;  // RSV1 = 4, RSV2 = 2, RSV3 = 1
+    bool masked = true;
+    MaskKey key = kTestKey;
+    // Announce this length instead of the payload's (a header alone, or a lie).
+    std::optional<std::uint64_t> announce;
+};
+
+inline FrameOpts opts(bool fin, std::uint8_t rsv, bool masked) {
+    FrameOpts o;
+    o.fin = fin;
+    o.rsv = rsv;
+    o.masked = masked;
+    return o;
+}
+
+// Only a header announcing `len` payload bytes (what a peer sends before the payload).
+inline FrameOpts header_only(std::uint64_t len, bool masked = true, bool fin = true) {
+    FrameOpts o = opts(fin, 0, masked);
+    o.announce = len;
+    return o;
+}
+
+// One frame on the wire (RFC 6455 5.2), with the minimal length form.
+inline Bytes frame(std::uint8_t opcode, std::string_view payload, const FrameOpts& o = {}) {
+    Bytes b;
+    b.push_back(static_cast<std::uint8_t>((o.fin ? 0x80 : 0x00) | ((o.rsv & 7) << 4) | (opcode & 0x0F)));
+    const std::uint64_t len = o.announce.value_or(payload.size());
+    const std::uint8_t mask_bit = o.masked ? 0x80 : 0x00;
+    if (len <= 125) {
+        b.push_back(static_cast<std::uint8_t>(mask_bit | len));
+    } else if (len <= 0xFFFF) {
+        b.push_back(static_cast<std::uint8_t>(mask_bit | 126));
+        b.push_back(static_cast<std::uint8_t>(len >> 8));
+        b.push_back(static_cast<std::uint8_t>(len & 0xFF));
+    } else {
+        b.push_back(static_cast<std::uint8_t>(mask_bit | 127));
+        for (int shift = 56; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>((len >> shift) & 0xFF));
+    }
+    if (o.masked) b.insert(b.end(), o.key.begin(), o.key.end());
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        const auto c = static_cast<std::uint8_t>(payload[i]);
+        b.push_back(o.masked ? static_cast<std::uint8_t>(c ^ o.key[i % 4]) : c);
+    }
+    return b;
+}
+
+// Opcodes by name, so tests read like the RFC.
+inline constexpr std::uint8_t kCont = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA;
+
+// Client-to-server frames are masked (RFC 6455 5.3); server-to-client frames are not.
+inline Bytes cframe(std::uint8_t op, std::string_view payload, bool fin = true, std::uint8_t rsv = 0) {
+    return frame(op, payload, opts(fin, rsv, true));
+}
+inline Bytes sframe(std::uint8_t op, std::string_view payload, bool fin = true, std::uint8_t rsv = 0) {
+    return frame(op, payload, opts(fin, rsv, false));
+}
+
+inline std::string close_payload(std::uint16_t code, std::string_view reason = {}) {
+    std::string p;
+    p.push_back(static_cast<char>(code >> 8));
+    p.push_back(static_cast<char>(code & 0xFF));
+    p.append(reason);
+    return p;
+}
+
+// ---- frames, parsed by hand ----------------------------------------------------------------
+
+struct WireFrame {
+    bool fin = false;
+    std::uint8_t rsv = 0;
+    std::uint8_t opcode = 0;
+    bool masked = false;
+    MaskKey key{};
+    std::string payload;  // unmasked
+
+    // For close frames: the code (0 when the payload is empty) and the reason.
+    std::uint16_t close_code() const {
+        if (payload.size() < 2) return 0;
+        return static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                          static_cast<std::uint8_t>(payload[1]));
+    }
+    std::string close_reason() const { return payload.size() < 2 ? std::string() : payload.substr(2); }
+    std::string describe() const;
+};
+
+inline const char* opcode_name(std::uint8_t op) {
+    switch (op) {
+        case kCont: return "CONT";
+        case kText: return "TEXT";
+        case kBinary: return "BINARY";
+        case kClose: return "CLOSE";
+        case kPing: return "PING";
+        case kPong: return "PONG";
+        default: return "RESERVED";
+    }
+}
+
+inline std::string WireFrame::describe() const {
+    std::string s = std::string(opcode_name(opcode)) + " fin=" + (fin ? "1" : "0") + " rsv=" + std::to_string(rsv) +
+                    " masked=" + (masked ? "1" : "0");
+    // A close reason is free text (diagnostics); the code is the protocol's answer.
+    if (opcode == kClose) return s + " code=" + std::to_string(close_code());
+    return s + " " + show(payload);
+}
+
+struct ParsedOutput {
+    std::string head;  // an HTTP head at the start, if any (through the empty line)
+    std::vector<WireFrame> frames;
+    std::size_t trailing = 0;  // bytes left that do not make a whole frame
+};
+
+inline ParsedOutput parse_output(const Bytes& bytes) {
+    ParsedOutput out;
+    std::size_t i = 0;
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (text.substr(0, 5) == "HTTP/" || text.substr(0, 4) == "GET ") {
+        const std::size_t end = text.find("\r\n\r\n");
+        if (end == std::string_view::npos) {
+            out.head = std::string(text);
+            return out;
+        }
+        out.head = std::string(text.substr(0, end + 4));
+        i = end + 4;
+        // A response with a body (a refusal) carries Content-Length bytes after the head.
+        const std::string lower_head = [&] {
+            std::string l = out.head;
+            for (char& c : l) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            return l;
+        }();
+        if (out.head.substr(0, 12) != "HTTP/1.1 101") {
+            const std::size_t cl = lower_head.find("\r\ncontent-length:");
+            if (cl != std::string::npos) {
+                const std::size_t n = std::stoul(lower_head.substr(cl + 17));
+                out.head.append(text.substr(i, n));
+                i += std::min(n, bytes.size() - i);
+            }
+        }
+    }
+    while (i < bytes.size()) {
+        const std::size_t start = i;
+        if (bytes.size() - i < 2) break;
+        WireFrame f;
+        f.fin = (bytes[i] & 0x80) != 0;
+        f.rsv = static_cast<std::uint8_t>((bytes[i] >> 4) & 7);
+        f.opcode = static_cast<std::uint8_t>(bytes[i] & 0x0F);
+        f.masked = (bytes[i + 1] & 0x80) != 0;
+        std::uint64_t len = bytes[i + 1] & 0x7F;
+        i += 2;
+        std::size_t ext = len == 126 ? 2 : len == 127 ? 8 : 0;
+        if (bytes.size() - i < ext) {
+            i = start;
+            break;
+        }
+        if (ext > 0) {
+            len = 0;
+            for (std::size_t k = 0; k < ext; ++k) len = (len << 8) | bytes[i + k];
+            i += ext;
+        }
+        if (f.masked) {
+            if (bytes.size() - i < 4) {
+                i = start;
+                break;
+            }
+            for (std::size_t k = 0; k < 4; ++k) f.key[k] = bytes[i + k];
+            i += 4;
+        }
+        if (bytes.size() - i < len) {
+            i = start;
+            break;
+        }
+        for (std::size_t k = 0; k < len; ++k) {
+            const std::uint8_t c = bytes[i + k];
+            f.payload.push_back(static_cast<char>(f.masked ? c ^ f.key[k % 4] : c));
+        }
+        i += static_cast<std::size_t>(len);
+        out.frames.push_back(std::move(f));
+    }
+    out.trailing = bytes.size() - i;
+    return out;
+}
+
+// ---- fakes ---------------------------------------------------------------------------------
+
+class CollectingOutput final : public proto::Output {
+public:
+    std::uint8_t* prepare(std::size_t n) override {
+        base_ = data_.size();
+        prepared_ = n;
+        data_.resize(base_ + n);
+        return data_.data() + base_;
+    }
+    void commit(std::size_t n) override {
+        EXPECT_LE(n, prepared_) << "committed more than prepared";
+        data_.resize(base_ + n);
+        prepared_ = 0;
+    }
+    const Bytes& data() const noexcept { return data_; }
+    Bytes take() { return std::exchange(data_, Bytes()); }
+    void clear() { data_.clear(); }
+
+private:
+    Bytes data_;
+    std::size_t base_ = 0;
+    std::size_t prepared_ = 0;
+};
+
+// Keys 01 02 03 04, 05 06 07 08, ...: predictable on purpose, and each frame's differs.
+class CountingMasks final : public proto::MaskKeySource {
+public:
+    MaskKey next() override {
+        MaskKey k;
+        for (auto& b : k) b = next_++;
+        if (next_ == 0) next_ = 1;
+        given.push_back(k);
+        return k;
+    }
+    std::vector<MaskKey> given;
+
+private:
+    std::uint8_t next_ = 1;
+};
+
+inline const char* kind_name(ErrorKind k) {
+    switch (k) {
+        case ErrorKind::Internal: return "Internal";
+        case ErrorKind::Capacity: return "Capacity";
+        case ErrorKind::Protocol: return "Protocol";
+        case ErrorKind::Encoding: return "Encoding";
+        case ErrorKind::Io: return "Io";
+        case ErrorKind::Http: return "Http";
+        case ErrorKind::Queue: return "Queue";
+        case ErrorKind::Custom: return "Custom";
+        case ErrorKind::Tls: return "Tls";
+        case ErrorKind::Timer: return "Timer";
+        case ErrorKind::Timeout: return "Timeout";
+        case ErrorKind::Policy: return "Policy";
+    }
+    return "?";
+}
+
+// Records every callback as a line of `log`, keeps owned copies, and answers as configured.
+class Recorder final : public proto::SessionEvents {
+public:
+    std::vector<std::string> log;
+    std::vector<Message> messages;
+    std::vector<std::pair<CloseCode, std::string>> closes;
+    std::vector<Error> errors;
+    std::vector<Frame> frames;  // what on_frame saw
+    std::vector<Frame> sent;    // what on_send_frame saw
+    std::optional<Request> request;
+    std::optional<Response> response;
+    int opens = 0;
+
+    // Answers; unset means the default (accept the upgrade, Ok).
+    std::function<Result<Response>(const Request&)> on_request_fn;
+    std::function<Result<>(const Response&)> on_response_fn;
+    std::function<Result<>(Request&, Response&)> on_open_fn;
+    std::function<Result<>(Frame&)> on_frame_fn;
+    std::function<Result<>(const Message&)> on_message_fn;
+    std::function<Result<>(Frame&)> on_send_frame_fn;
+    // Called before each callback's answer, with a running count; return an Error to inject a
+    // failure at that callback (fault injection). Not consulted for on_close / on_error.
+    std::function<std::optional<Error>(int call, const char* what)> inject;
+    int calls = 0;
+
+    Result<Response> on_request(const Request& req) override {
+        log.push_back("request " + req.method() + " " + req.resource());
+        request = req;
+        if (auto e = injected("request")) return *e;
+        if (on_request_fn) return on_request_fn(req);
+        return Response::from_request(req);
+    }
+    Result<> on_response(const Response& res) override {
+        log.push_back("response " + std::to_string(res.status()));
+        response = res;
+        if (auto e = injected("response")) return *e;
+        return on_response_fn ? on_response_fn(res) : Result<>();
+    }
+    Result<> on_open(Request& req, Response& res) override {
+        log.push_back("open");
+        ++opens;
+        if (!request) request = req;
+        if (!response) response = res;
+        if (auto e = injected("open")) return *e;
+        return on_open_fn ? on_open_fn(req, res) : Result<>();
+    }
+    Result<> on_frame(Frame& f) override {
+        log.push_back(std::string("frame ") + opcode_name(static_cast<std::uint8_t>(f.opcode())) +
+                      " fin=" + (f.is_final() ? "1" : "0") + " rsv=" + std::to_string(f.rsv()) + " " + show(f.payload()));
+        frames.push_back(f);
+        frames.back().set_payload(std::string(f.payload()));
+        if (auto e = injected("frame")) return *e;
+        return on_frame_fn ? on_frame_fn(f) : Result<>();
+    }
+    Result<> on_message(const Message& m) override {
+        log.push_back(std::string("message ") + (m.is_text() ? "text " : "binary ") + show(m.bytes()));
+        messages.push_back(m);  // a copy owns its bytes
+        if (auto e = injected("message")) return *e;
+        return on_message_fn ? on_message_fn(m) : Result<>();
+    }
+    void on_close(CloseCode code, std::string_view reason) override {
+        log.push_back("close " + std::to_string(to_u16(code)) + " " + show(reason));
+        closes.emplace_back(code, std::string(reason));
+    }
+    void on_error(const Error& e) override {
+        log.push_back(std::string("error ") + kind_name(e.kind()));
+        errors.push_back(e);
+    }
+    Result<> on_send_frame(Frame& f) override {
+        log.push_back(std::string("send ") + opcode_name(static_cast<std::uint8_t>(f.opcode())) + " " + show(f.payload()));
+        sent.push_back(f);
+        sent.back().set_payload(std::string(f.payload()));
+        if (auto e = injected("send")) return *e;
+        return on_send_frame_fn ? on_send_frame_fn(f) : Result<>();
+    }
+
+    bool has(std::string_view line) const {
+        for (const auto& l : log) {
+            if (l == line) return true;
+        }
+        return false;
+    }
+    bool has_error(ErrorKind kind) const {
+        for (const auto& e : errors) {
+            if (e.kind() == kind) return true;
+        }
+        return false;
+    }
+
+private:
+    std::optional<Error> injected(const char* what) {
+        const int n = calls++;
+        if (inject) return inject(n, what);
+        return std::nullopt;
+    }
+};
+
+// ---- handshakes ----------------------------------------------------------------------------
+
+inline constexpr std::string_view kSampleKey = "dGhlIHNhbXBsZSBub25jZQ==";
+inline constexpr std::string_view kSampleAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+// RFC 6455 1.2's sample request, with extra header lines inserted before the empty line.
+inline std::string upgrade_request(std::string_view extra_headers = {}, std::string_view first_line = "GET /chat HTTP/1.1") {
+    std::string r(first_line);
+    r += "\r\n"
+         "Host: server.example.com\r\n"
+         "Upgrade: websocket\r\n"
+         "Connection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+         "Origin: http://example.com\r\n"
+         "Sec-WebSocket-Protocol: chat, superchat\r\n"
+         "Sec-WebSocket-Version: 13\r\n";
+    r += extra_headers;
+    r += "\r\n";
+    return r;
+}
+
+// A server's acceptance of a request carrying kSampleKey.
+inline std::string upgrade_response(std::string_view extra_headers = {},
+                                    std::string_view accept = kSampleAccept) {
+    std::string r =
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: ";
+    r += accept;
+    r += "\r\n";
+    r += extra_headers;
+    r += "\r\n";
+    return r;
+}
+
+// A Session with its fakes. Configure `config` and `events` before start().
+struct Peer {
+    explicit Peer(Role r) : role(r) { config.masks = &masks; }
+    Peer(const Peer&) = delete;
+    Peer& operator=(const Peer&) = delete;
+
+    Role role;
+    proto::SessionConfig config;
+    CountingMasks masks;
+    CollectingOutput out;
+    Recorder events;
+    std::unique_ptr<Session> session;
+
+    Session& start() {
+        session = std::make_unique<Session>(role, config, events, out);
+        return *session;
+    }
+    Session& s() { return *session; }
+
+    // Feeds a copy (the Session unmasks in place). Returns what feed() returned.
+    std::size_t feed(const Bytes& bytes) {
+        Bytes copy = bytes;
+        return session->feed(copy);
+    }
+    std::size_t feed(std::string_view text) { return feed(to_bytes(text)); }
+
+    // Feeds `bytes` cut at the given offsets (ascending); returns the sum of feed() results.
+    std::size_t feed_pieces(const Bytes& bytes, const std::vector<std::size_t>& cuts) {
+        std::size_t start = 0;
+        std::size_t used = 0;
+        for (std::size_t k = 0; k <= cuts.size(); ++k) {
+            const std::size_t end = k < cuts.size() ? cuts[k] : bytes.size();
+            Bytes piece(bytes.begin() + static_cast<std::ptrdiff_t>(start), bytes.begin() + static_cast<std::ptrdiff_t>(end));
+            used += session->feed(piece);
+            start = end;
+        }
+        return used;
+    }
+
+    ParsedOutput take_output() { return parse_output(out.take()); }
+
+    // Server: receives the sample request and answers it; leaves the output empty.
+    void open_server(std::string_view extra_headers = {}) {
+        if (!session) start();
+        feed(upgrade_request(extra_headers));
+        ASSERT_EQ(s().state(), State::Open) << to_string(out.data());
+        const ParsedOutput o = take_output();
+        ASSERT_EQ(o.head.substr(0, 12), "HTTP/1.1 101");
+        ASSERT_TRUE(o.frames.empty());
+    }
+
+    // Client: sends a request with kSampleKey and receives the sample acceptance.
+    void open_client(std::string_view extra_response_headers = {}, std::string_view protocols = {}) {
+        if (!session) start();
+        auto url = Url::parse("ws://server.example.com/chat");
+        ASSERT_TRUE(url.ok());
+        auto req = Request::from_url(*url);
+        ASSERT_TRUE(req.ok());
+        req->set_header("Sec-WebSocket-Key", std::string(kSampleKey));
+        if (!protocols.empty()) req->add_header("Sec-WebSocket-Protocol", std::string(protocols));
+        s().start_client(std::move(*req));
+        const ParsedOutput sent = take_output();
+        ASSERT_EQ(sent.head.substr(0, 4), "GET ");
+        feed(upgrade_response(extra_response_headers));
+        ASSERT_EQ(s().state(), State::Open);
+        ASSERT_TRUE(out.data().empty());
+    }
+};
+
+struct Server : Peer {
+    Server() : Peer(Role::Server) {}
+};
+struct Client : Peer {
+    Client() : Peer(Role::Client) {}
+};
+
+inline std::vector<WireFrame> frames_of(Peer& p) { return p.take_output().frames; }
+
+// Asserts the Session failed the connection: its output is exactly one close frame with
+// `code` (masked exactly when the Session is a client, RFC 6455 5.1), it is Closed, and it
+// reported an error.
+inline void expect_failed_with(Peer& p, std::uint16_t code) {
+    const ParsedOutput o = p.take_output();
+    ASSERT_EQ(o.frames.size(), 1u) << "expected one close frame";
+    EXPECT_EQ(o.frames[0].opcode, kClose);
+    EXPECT_TRUE(o.frames[0].fin);
+    EXPECT_EQ(o.frames[0].masked, p.role == Role::Client) << "clients always mask, servers never";
+    EXPECT_EQ(o.frames[0].close_code(), code);
+    EXPECT_EQ(o.trailing, 0u);
+    EXPECT_EQ(p.s().state(), State::Closed);
+    EXPECT_FALSE(p.events.errors.empty());
+}
+
+// Everything observable about one run, for comparing runs fed in different pieces.
+struct Transcript {
+    std::vector<std::string> events;
+    std::string head;
+    std::vector<std::string> frames;
+    std::size_t trailing = 0;
+    State state = State::Handshake;
+    bool abort = false;
+
+    friend bool operator==(const Transcript&, const Transcript&) = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Transcript& t) {
+    os << "\n  state=" << static_cast<int>(t.state) << " abort=" << t.abort << " trailing=" << t.trailing;
+    os << "\n  head: " << show(t.head);
+    for (const auto& e : t.events) os << "\n  event: " << e;
+    for (const auto& f : t.frames) os << "\n  out:   " << f;
+    return os;
+}
+
+inline Transcript transcript_of(Peer& p) {
+    Transcript t;
+    t.events = p.events.log;
+    const ParsedOutput o = parse_output(p.out.data());
+    t.head = o.head;
+    for (const auto& f : o.frames) t.frames.push_back(f.describe());
+    t.trailing = o.trailing;
+    t.state = p.s().state();
+    t.abort = p.s().abort_transport();
+    return t;
+}
+
+}  // namespace ws::test
