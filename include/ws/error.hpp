@@ -19,7 +19,7 @@ namespace ws {
 //
 //   kind        during the opening handshake (server)   once open
 //   Internal    HTTP 500                                close 1011
-//   Capacity    HTTP 500 (413/431 for size limits)      close 1009
+//   Capacity    HTTP 503 (431 for a too-large head)     close 1009
 //   Protocol    HTTP 400                                close 1002
 //   Encoding    HTTP 400                                close 1007
 //   Io          connection dropped                      connection dropped, on_close(1006)

@@ -63,7 +63,9 @@ public:
     // is sent. The handler's on_close runs when the peer answers.
     Result<> close(CloseCode code, std::string_view reason = {}) const;
     Result<> close_with_reason(CloseCode code, std::string_view reason) const { return close(code, reason); }
-    // Control frames; payload at most 125 bytes (ErrorKind::Protocol otherwise).
+    // Control frames; payload at most 125 bytes (ErrorKind::Protocol otherwise). Before the
+    // opening handshake completes, and once closing, they are not sent (Ok is returned): a
+    // ping is only meaningful on an open connection.
     Result<> ping(std::string_view payload = {}) const;
     Result<> pong(std::string_view payload = {}) const;
     // Asks for Handler::on_timeout(token) after `ms` milliseconds. Returns the handle for

@@ -99,6 +99,27 @@ void format_headers(const HeaderList& hl, std::string& out) {
     out.append("\r\n");
 }
 
+// "%20" -> " "; an invalid escape is kept as it is.
+std::string percent_decode(std::string_view in) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(in[i]);
+        }
+    }
+    return out;
+}
+
 // The first element of a comma-separated list, trimmed.
 std::string_view first_element(std::string_view list) { return trim_ows(list.substr(0, list.find(','))); }
 
@@ -133,7 +154,8 @@ Result<Request> Request::from_url(const Url& url) {
     req.add_header("Sec-WebSocket-Key", std::move(key));
     req.add_header("Sec-WebSocket-Version", "13");
     if (!url.userinfo().empty()) {
-        req.add_header("Authorization", "Basic " + proto::base64_encode(url.userinfo()));
+        // RFC 3986 3.2.1: user info is percent-encoded in a URL; RFC 7617 sends it decoded.
+        req.add_header("Authorization", "Basic " + proto::base64_encode(percent_decode(url.userinfo())));
     }
     return req;
 }

@@ -528,3 +528,11 @@ TEST(Handshake, StatusForKinds) {
 
 }  // namespace
 }  // namespace ws::proto
+
+namespace {
+TEST(IsValidKeyExtra, NonCanonicalLastCharacterStillDecodesTo16Bytes) {
+    // "dGhlIHNhbXBsZSBub25jZR==" decodes to 16 bytes too (non-zero padding bits).
+    EXPECT_TRUE(ws::proto::is_valid_key("dGhlIHNhbXBsZSBub25jZR=="));
+    EXPECT_FALSE(ws::proto::is_valid_key("dGhlIHNhbXBsZSBub25jZ*=="));
+}
+}  // namespace

@@ -417,3 +417,14 @@ TEST(Http, ResponseFormatParsesBack) {
 
 }  // namespace
 }  // namespace ws
+
+namespace {
+TEST(RequestFromUrlExtra, UserInfoIsPercentDecodedBeforeBase64) {
+    // RFC 3986 3.2.1 / RFC 7617: "user:open%20sesame" in the URL is "user:open sesame" on the wire.
+    auto url = ws::Url::parse("ws://user:open%20sesame@example.com/");
+    ASSERT_TRUE(url);
+    auto req = ws::Request::from_url(*url);
+    ASSERT_TRUE(req);
+    EXPECT_EQ(req->header("Authorization"), "Basic dXNlcjpvcGVuIHNlc2FtZQ==");
+}
+}  // namespace
