@@ -5,12 +5,12 @@
 //        client that sent nothing (no message, no pong) for 30000 ms. Messages are echoed.
 //
 // Two timers per connection, told apart by their Token:
-//   PING    fires every ping-ms: send a ping whose payload is the current time.
-//   EXPIRE  fires after expire-ms of silence: close the connection. Every frame that arrives
-//           (on_frame sees them all, pongs included) re-arms it.
+//   kPing    fires every ping-ms: send a ping whose payload is the current time.
+//   kExpire  fires after expire-ms of silence: close the connection. Every frame that arrives
+//            (on_frame sees them all, pongs included) re-arms it.
 // Sender::timeout() arms a timer and hands back its handle; on_new_timeout() receives the same
 // handle, which is where this handler remembers it so that Sender::cancel() can drop the
-// previous EXPIRE timer each time a new one is armed.
+// previous kExpire timer each time a new one is armed.
 //
 // (ws-cpp also has built-in idle timeouts with automatic pings, see Settings::idle_timeout_ms;
 // this example shows how to build your own policy with the timer API.)
@@ -26,8 +26,8 @@
 
 namespace {
 
-constexpr ws::Token PING{1};
-constexpr ws::Token EXPIRE{2};
+constexpr ws::Token kPing{1};
+constexpr ws::Token kExpire{2};
 
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -43,21 +43,21 @@ public:
     ws::Result<> on_open(const ws::Handshake& shake) override {
         std::cout << "Client " << out_.connection_id() << " connected from "
                   << shake.remote_addr().value_or("?") << std::endl;
-        if (auto r = out_.timeout(ping_ms_, PING); !r) return r.error();
-        if (auto r = out_.timeout(expire_ms_, EXPIRE); !r) return r.error();
+        if (auto r = out_.timeout(ping_ms_, kPing); !r) return r.error();
+        if (auto r = out_.timeout(expire_ms_, kExpire); !r) return r.error();
         return {};
     }
 
     ws::Result<> on_message(const ws::Message& msg) override { return out_.send(msg); }
 
     ws::Result<> on_timeout(ws::Token event) override {
-        if (event == PING) {
+        if (event == kPing) {
             // The payload is our clock; the peer must return it unchanged in its pong.
             if (auto r = out_.ping(std::to_string(now_ns())); !r) return r;
-            if (auto r = out_.timeout(ping_ms_, PING); !r) return r.error();  // and again later
+            if (auto r = out_.timeout(ping_ms_, kPing); !r) return r.error();  // and again later
             return {};
         }
-        if (event == EXPIRE) {
+        if (event == kExpire) {
             std::cout << "Client " << out_.connection_id() << " expired: nothing heard for " << expire_ms_ << " ms"
                       << std::endl;
             return out_.close(ws::CloseCode::Away, "idle for too long");
@@ -66,8 +66,8 @@ public:
     }
 
     ws::Result<> on_new_timeout(ws::Token event, ws::Timeout timeout) override {
-        // Keep one live timer per token: a new EXPIRE replaces (cancels) the previous one.
-        std::optional<ws::Timeout>& slot = event == EXPIRE ? expire_ : ping_;
+        // Keep one live timer per token: a new kExpire replaces (cancels) the previous one.
+        std::optional<ws::Timeout>& slot = event == kExpire ? expire_ : ping_;
         if (slot) {
             if (auto r = out_.cancel(*slot); !r) return r;
         }
@@ -89,7 +89,7 @@ public:
             }
         }
         // Any frame proves the peer is alive: push the expiry back.
-        if (auto r = out_.timeout(expire_ms_, EXPIRE); !r) return r.error();
+        if (auto r = out_.timeout(expire_ms_, kExpire); !r) return r.error();
         return {};  // and let ws-cpp process the frame as usual
     }
 

@@ -94,7 +94,7 @@ void ChildProcess::read_pipes() {
     while (open > 0) {
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
-            return;
+            break;
         }
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -112,6 +112,11 @@ void ChildProcess::read_pipes() {
             changed_.notify_all();
         }
     }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pipes_done_ = true;
+    }
+    changed_.notify_all();
 }
 
 bool ChildProcess::write_stdin(std::string_view bytes) {
@@ -188,6 +193,10 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
         if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
         std::this_thread::sleep_for(10ms);
     }
+    // The child is gone, but its last output may still sit in the pipes: wait for the reader
+    // to drain them (EOF comes at once, unless something the child started holds them).
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, 2s, [&] { return pipes_done_; });
     return status_;
 }
 

@@ -55,8 +55,9 @@ public:
     // The number right after `prefix` in `text`, if the text holds it whole.
     static std::optional<std::uint64_t> number_after(std::string_view text, std::string_view prefix);
 
-    // Waits for the child to exit; its exit code, or 128 + signal number if a signal ended
-    // it, or nullopt if it is still running after `timeout`.
+    // Waits for the child to exit, and for everything it printed to arrive; its exit code, or
+    // 128 + signal number if a signal ended it, or nullopt if it is still running after
+    // `timeout`.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
     // True while the child has not exited.
     bool running();
@@ -80,6 +81,7 @@ private:
     mutable std::condition_variable changed_;
     std::string out_;
     std::string err_;
+    bool pipes_done_ = false;  // the reader saw EOF on both pipes
 };
 
 // The path of an example binary (CMake passes them in as WS_EXAMPLE_DIR).
