@@ -69,6 +69,8 @@ public:
         return {};
     }
     // A timer was armed (WS-RS's way to learn the handle; Sender::timeout also returns it).
+    // When Sender::timeout is called on the loop thread this runs inside that call, before it
+    // returns (from another thread: once the loop takes the command).
     virtual Result<> on_new_timeout(Token event, Timeout timeout) {
         (void)event;
         (void)timeout;

@@ -65,8 +65,10 @@ struct Settings {
     // Servers default to 60 s (on); clients to 0 (off), unless set.
     std::uint32_t idle_timeout_ms = 60'000;
     std::uint32_t client_idle_timeout_ms = 0;
-    // How long to wait for the peer's close reply (and then for the TCP close) after we sent a
-    // close frame, before dropping the connection. 5 s by default.
+    // How long to wait for the peer's close reply after we sent a close frame, and, after a
+    // failed connection (or, for a client, after the closing handshake), for the peer to close
+    // TCP, before dropping the connection. A server that completed the closing handshake
+    // closes TCP at once. 5 s by default.
     std::uint32_t close_timeout_ms = 5'000;
     // How long WebSocket shutdown() waits for close replies before the loop exits anyway.
     // 5 s by default.

@@ -109,17 +109,18 @@ RunResult report(std::string_view what, Result<> r);
 }
 
 // Listens on `addr` and runs the loop until it shuts down (WS-RS's ws::listen). A failure is
-// returned and also printed to stderr, since these helpers are meant for small programs.
+// returned and also printed to stderr, since these helpers are meant for small programs. (To
+// learn the port bound for "host:0", use WebSocket::bind and local_addr.)
 template <class F>
-RunResult listen(std::string_view addr, F&& factory) {
-    WebSocket socket(std::forward<F>(factory));
+RunResult listen(std::string_view addr, F&& factory, const Settings& settings = {}) {
+    WebSocket socket(std::forward<F>(factory), settings);
     return detail::report("ws::listen", socket.listen(addr));
 }
 
 // Connects to `url` and runs the loop until the connection ends (WS-RS's ws::connect).
 template <class F>
-RunResult connect(std::string_view url, F&& factory) {
-    WebSocket socket(std::forward<F>(factory));
+RunResult connect(std::string_view url, F&& factory, const Settings& settings = {}) {
+    WebSocket socket(std::forward<F>(factory), settings);
     if (auto r = socket.connect(url); !r) return detail::report("ws::connect", std::move(r));
     return detail::report("ws::connect", socket.run());
 }

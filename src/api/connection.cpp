@@ -177,8 +177,11 @@ void Connection::after_session() {
         phase_ = Phase::Lingering;
         deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
         // RFC 6455 7.1.1: the server closes the TCP connection first; the client waits for it
-        // (and the close deadline bounds the wait).
-        if (!client) stream_.shutdown();
+        // (and the close deadline bounds the wait). After a complete closing handshake the
+        // peer has our close frame and sends nothing more: the server closes once its FIN is
+        // out. After a failure it lingers, reading, so unread input cannot turn the close into
+        // a reset that destroys our close frame before the peer reads it.
+        if (!client) stream_.shutdown(session_.close_received());
         stream_.set_read_pause_threshold(0);
         stream_.start_reading();
     } else if (state == proto::Session::State::CloseSent && phase_ == Phase::Open) {

@@ -122,6 +122,10 @@ struct Stream::Callbacks {
             s->handler_.on_io_error(status);
             return;
         }
+        if (s->close_after_shutdown_) {
+            s->close();
+            return;
+        }
         // Keep reading to see the peer's FIN (on_eof), even if reading was paused.
         s->paused_ = false;
         s->pause_threshold_ = 0;
@@ -366,8 +370,13 @@ void Stream::write_done(int status) {
     if (want_shutdown_ && !shut_down_ && !write_ && out_.empty() && !closing_) start_shutdown();
 }
 
-void Stream::shutdown() {
-    if (closing_ || want_shutdown_) return;
+void Stream::shutdown(bool close_when_sent) {
+    if (closing_) return;
+    if (close_when_sent) close_after_shutdown_ = true;
+    if (want_shutdown_) {
+        if (close_when_sent && shut_down_ && !write_ && out_.empty()) close();
+        return;
+    }
     want_shutdown_ = true;
     if (!write_ && out_.empty()) {
         start_shutdown();

@@ -105,10 +105,11 @@ public:
     // Sends what is buffered now (the Loop calls this once per iteration for every stream
     // that was written to).
     void flush();
-    // Graceful close: flush, then shut down the sending side (FIN) and keep reading until the
-    // peer closes (on_eof); the owner then calls close(). Used after the closing handshake, so
-    // that our last frames are not lost to a reset caused by unread input.
-    void shutdown();
+    // Graceful close: flush, then shut down the sending side (FIN). By default keep reading
+    // until the peer closes (on_eof; the owner then calls close()), so that our last frames are
+    // not lost to a reset caused by unread input. With `close_when_sent`, close as soon as the
+    // FIN is out (nothing more is expected from the peer).
+    void shutdown(bool close_when_sent = false);
     // Closes the handle now; buffered output is dropped. on_closed follows.
     void close();
     bool is_closing() const noexcept { return closing_; }
@@ -146,6 +147,7 @@ private:
     bool open_ = false;
     bool paused_ = false;
     bool drain_notice_ = false;
+    bool close_after_shutdown_ = false;
     bool reading_ = false;
     bool flush_scheduled_ = false;
     bool want_shutdown_ = false;

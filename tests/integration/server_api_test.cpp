@@ -138,6 +138,24 @@ TEST(Callbacks, FactoryAndHandlerSeeTheWholeLifecycle) {
     EXPECT_EQ(log.count("factory_shutdown"), 1u);
 }
 
+TEST(Callbacks, CompleteClosingHandshakeReleasesTheConnectionAtOnce) {
+    // close_timeout is 5 s, but after a complete closing handshake the server need not wait
+    // for a client that keeps its socket open: it closes TCP once its FIN is out.
+    EventLog log;
+    ServerThread server(std::make_unique<RecordingFactory>(log));
+    RawSocket peer = RawSocket::connect(server.port());
+    peer.handshake();
+    ASSERT_TRUE(log.wait_for("open /"));
+    const auto start = std::chrono::steady_clock::now();
+    peer.send_frame(0x8, close_payload(1000));
+    ASSERT_TRUE(log.wait_for("lost", 2s));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    auto reply = peer.read_frame();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->payload, close_payload(1000));
+    EXPECT_TRUE(peer.wait_closed());
+}
+
 TEST(Callbacks, AbruptDropGivesAbnormalCloseOnce) {
     EventLog log;
     ServerThread server(std::make_unique<RecordingFactory>(log));
