@@ -390,7 +390,8 @@ TEST(SessionSend, ParseClosePayload) {
     ASSERT_TRUE(proto::parse_close_payload("", code, reason).ok());
     EXPECT_EQ(code, CloseCode::Status);
     EXPECT_EQ(reason, "");
-    ASSERT_TRUE(proto::parse_close_payload(close_payload(4321, "why"), code, reason).ok());
+    const std::string payload = close_payload(4321, "why");  // `reason` views into it
+    ASSERT_TRUE(proto::parse_close_payload(payload, code, reason).ok());
     EXPECT_EQ(to_u16(code), 4321);
     EXPECT_EQ(reason, "why");
     EXPECT_EQ(proto::parse_close_payload("\x03", code, reason).error().kind(), ErrorKind::Protocol);
