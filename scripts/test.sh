@@ -36,6 +36,7 @@ run_stage() {  # name, build dir, cmake args...
 run_stage "release" build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${WS_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_stage "asan+ubsan" build/test-asan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=address,undefined
+  run_stage "tsan" build/test-tsan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=thread
 fi
 
 echo "$passed passed, $failed failed"
