@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds ws-cpp with warnings as errors and runs every test: unit (proto), integration (the
-# API over loopback), examples, the wscpp tool, interop with python3-websockets. Then the same
-# suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (set WS_SKIP_SANITIZERS=1
-# to skip that stage locally). This is what CI runs (.ci/run). The last line is
-# "N passed, N failed" over both stages.
+# API over loopback), examples, the wscpp tool, the installed package, interop with
+# python3-websockets. Then the same suite built with AddressSanitizer + UndefinedBehavior-
+# Sanitizer, and with ThreadSanitizer (WS_SKIP_SANITIZERS=1 skips those two stages locally).
+# This is what CI runs (.ci/run). The last line is "N passed, N failed" over all stages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
