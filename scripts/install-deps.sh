@@ -10,6 +10,8 @@ packages=(
   libcli11-dev                                         # the wscpp command line
   python3 python3-websockets                           # interop peer in the tests
 )
+# Node.js for the `ws` test peer: the machine's own if it has one, else Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -17,11 +19,18 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm test peers (tests/peers/package.json, pinned by its lock file).
+peers="$(cd "$(dirname "$0")/.." && pwd)/tests/peers"
+if [ ! -d "$peers/node_modules/ws" ]; then
+  echo "install-deps: npm test peers" >&2
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
