@@ -130,8 +130,10 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
 
 RawSocket::~RawSocket() { close(); }
 
-RawSocket::RawSocket(RawSocket&& other) noexcept : fd_(other.fd_), buffered_(std::move(other.buffered_)) {
+RawSocket::RawSocket(RawSocket&& other) noexcept
+    : fd_(other.fd_), buffered_(std::move(other.buffered_)), consumed_(other.consumed_) {
     other.fd_ = -1;
+    other.consumed_ = 0;
 }
 
 RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
@@ -139,7 +141,9 @@ RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
         close();
         fd_ = other.fd_;
         buffered_ = std::move(other.buffered_);
+        consumed_ = other.consumed_;
         other.fd_ = -1;
+        other.consumed_ = 0;
     }
     return *this;
 }
@@ -186,6 +190,10 @@ bool RawSocket::send(std::string_view bytes) {
 }
 
 std::string RawSocket::recv_some(int timeout_ms) {
+    if (consumed_ > 0) {
+        buffered_.erase(0, consumed_);
+        consumed_ = 0;
+    }
     if (!buffered_.empty()) {
         std::string out;
         out.swap(buffered_);
@@ -215,6 +223,10 @@ bool RawSocket::fill(std::size_t n, int timeout_ms) {
 }
 
 std::string RawSocket::recv_until(std::string_view marker, int timeout_ms) {
+    if (consumed_ > 0) {
+        buffered_.erase(0, consumed_);
+        consumed_ = 0;
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (buffered_.find(marker) == std::string::npos) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
@@ -233,6 +245,7 @@ std::string RawSocket::recv_until(std::string_view marker, int timeout_ms) {
 bool RawSocket::wait_closed(int timeout_ms) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     buffered_.clear();
+    consumed_ = 0;
     char buf[65536];
     while (true) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
@@ -268,41 +281,48 @@ bool RawSocket::send_frame(std::uint8_t opcode, std::string_view payload, bool f
 }
 
 std::optional<RawFrame> RawSocket::read_frame(int timeout_ms) {
-    if (!fill(2, timeout_ms)) return std::nullopt;
-    const auto b0 = static_cast<std::uint8_t>(buffered_[0]);
-    const auto b1 = static_cast<std::uint8_t>(buffered_[1]);
+    // Frames are parsed at consumed_ and the buffer is compacted only now and then, so reading
+    // a backlog of many small frames stays linear.
+    if (consumed_ > 0 && (consumed_ >= buffered_.size() / 2 || consumed_ > (1u << 20))) {
+        buffered_.erase(0, consumed_);
+        consumed_ = 0;
+    }
+    auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(buffered_[consumed_ + i]); };
+    if (!fill(consumed_ + 2, timeout_ms)) return std::nullopt;
+    const std::uint8_t b0 = byte(0);
+    const std::uint8_t b1 = byte(1);
     std::size_t need = 2;
     std::uint64_t len = b1 & 0x7F;
     if (len == 126) need += 2;
     if (len == 127) need += 8;
     const bool masked = (b1 & 0x80) != 0;
     if (masked) need += 4;
-    if (!fill(need, timeout_ms)) return std::nullopt;
+    if (!fill(consumed_ + need, timeout_ms)) return std::nullopt;
     std::size_t p = 2;
     if (len == 126) {
-        len = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(buffered_[2])) << 8) | static_cast<std::uint8_t>(buffered_[3]);
+        len = (static_cast<std::uint64_t>(byte(2)) << 8) | byte(3);
         p = 4;
     } else if (len == 127) {
         len = 0;
-        for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<std::uint8_t>(buffered_[2 + i]);
+        for (std::size_t i = 0; i < 8; ++i) len = (len << 8) | byte(2 + i);
         p = 10;
     }
     char key[4] = {};
     if (masked) {
-        std::memcpy(key, buffered_.data() + p, 4);
+        std::memcpy(key, buffered_.data() + consumed_ + p, 4);
         p += 4;
     }
-    if (!fill(p + len, timeout_ms)) return std::nullopt;
+    if (!fill(consumed_ + p + len, timeout_ms)) return std::nullopt;
     RawFrame f;
     f.fin = (b0 & 0x80) != 0;
     f.rsv = (b0 >> 4) & 7;
     f.opcode = b0 & 0x0F;
     f.masked = masked;
-    f.payload = buffered_.substr(p, len);
+    f.payload = buffered_.substr(consumed_ + p, len);
     if (masked) {
         for (std::size_t i = 0; i < f.payload.size(); ++i) f.payload[i] = static_cast<char>(f.payload[i] ^ key[i % 4]);
     }
-    buffered_.erase(0, p + len);
+    consumed_ += p + len;
     return f;
 }
 

@@ -18,6 +18,21 @@
 
 namespace ws::test {
 
+// Sanitizers make everything several times slower and keep freed memory: timing bounds are
+// scaled by this factor, and memory-return checks are skipped (kSanitized).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+inline constexpr int kSlowdown = kSanitized ? 10 : 1;
+
 // Runs `socket.run()` on a thread. The socket listens on `addr` (port 0: a free port).
 class ServerThread {
 public:
@@ -125,6 +140,7 @@ private:
     bool fill(std::size_t n, int timeout_ms);
     int fd_ = -1;
     std::string buffered_;
+    std::size_t consumed_ = 0;  // read_frame's position in buffered_ (erased in bulk, not per frame)
 };
 
 // A listening socket on 127.0.0.1:0 for tests that play a hand-written server.
