@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev           # tests and micro-benchmarks
   libcli11-dev                                         # the wscpp command line
   python3 python3-websockets                           # interop peer in the tests
+  libwebsocketpp-dev libboost-dev                      # websocketpp interop peer (tests only)
+  chromium                                             # a real browser against the chat demo (tests)
 )
 # Node.js for the `ws` test peer: the machine's own if it has one, else Debian's.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -24,7 +24,7 @@ namespace ws {
 //   Encoding    HTTP 400                                close 1007
 //   Io          connection dropped                      connection dropped, on_close(1006)
 //   Http        HTTP 400                                connection dropped
-//   Queue       (reported only; the connection stays)   (reported only)
+//   Queue       HTTP 500                                reported only; the connection stays
 //   Custom      HTTP 500                                reported only; the application decides
 //   Tls         connection dropped                      connection dropped
 //   Timer       connection dropped                      close 1011

@@ -17,7 +17,8 @@ public:
     virtual ~Factory() = default;
     // A new connection; `out` is its Sender. Return its handler.
     virtual std::unique_ptr<Handler> connection_made(Sender out) = 0;
-    // The WebSocket shut down (or, with no listener, its last connection ended).
+    // The WebSocket is shutting down (called when shutdown() starts, after every handler's
+    // on_shutdown), or, with no listener, its last connection ended.
     virtual void on_shutdown() {}
     // An outgoing connection (WebSocket::connect, Sender::connect), before it connects.
     virtual std::unique_ptr<Handler> client_connected(Sender out) { return connection_made(std::move(out)); }

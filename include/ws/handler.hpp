@@ -25,7 +25,8 @@ class Handler {
 public:
     virtual ~Handler() = default;
 
-    // WebSocket shutdown() was called; a 1001 close frame follows.
+    // WebSocket shutdown() was called. An open connection then sends a 1001 close frame; one
+    // still connecting or in its opening handshake is dropped.
     virtual void on_shutdown() {}
     // The opening handshake completed. `shake` (request, response, addresses) may be kept.
     virtual Result<> on_open(const Handshake& shake) {

@@ -49,9 +49,12 @@ public:
 
     // Sends a message. The bytes are copied into the connection's output before send returns
     // (or, from another thread, into the queue), so `msg` may be a view. Fails with
-    // ErrorKind::Capacity, sending nothing, when the connection already holds
-    // Settings::max_output_buffer bytes unsent; wait for Handler::on_drain, or watch
-    // buffered_amount(). A text message must be valid UTF-8 (ErrorKind::Encoding).
+    // ErrorKind::Capacity, sending nothing, when it would take the connection past
+    // Settings::max_output_buffer bytes unsent; Handler::on_drain follows once there is room
+    // (a message larger than the cap itself is refused outright). A text message must be
+    // valid UTF-8 (ErrorKind::Encoding). From another thread the cap is checked against the
+    // amount the loop last published; a queued message that no longer fits when the loop
+    // takes it is reported to the handler's on_error instead.
     // Before the opening handshake completes, messages are held and sent right after it.
     Result<> send(const Message& msg) const;
     // Sends to every connection of this WebSocket, server and client side alike, that is open
@@ -59,8 +62,9 @@ public:
     Result<> broadcast(const Message& msg) const;
     // Starts the closing handshake (RFC 6455 7.1.2). The code must be one a peer may receive
     // (1000-1003, 1007-1014, 3000-4999; CloseCode::Empty for a close frame with no payload)
-    // and the reason at most 123 bytes of UTF-8; otherwise ErrorKind::Protocol and nothing
-    // is sent. The handler's on_close runs when the peer answers.
+    // and the reason at most 123 bytes (ErrorKind::Protocol otherwise) of valid UTF-8
+    // (ErrorKind::Encoding); on error nothing is sent. The handler's on_close runs when the
+    // peer answers.
     Result<> close(CloseCode code, std::string_view reason = {}) const;
     Result<> close_with_reason(CloseCode code, std::string_view reason) const { return close(code, reason); }
     // Control frames; payload at most 125 bytes (ErrorKind::Protocol otherwise). Before the
@@ -91,9 +95,11 @@ public:
     std::uint32_t connection_id() const noexcept { return id_; }
     bool is_broadcaster() const noexcept { return slot_ == kAll; }
     // Bytes sent but not yet taken by the kernel (0 for the broadcaster or a closed
-    // connection). From another thread it is read atomically and may lag by one iteration.
+    // connection). On the loop thread it is exact and includes messages held until the
+    // handshake completes; from another thread it is what the loop last published (it may lag
+    // by one iteration and leaves out held messages and commands still queued).
     std::size_t buffered_amount() const noexcept;
-    // True while the connection exists and its closing handshake has not started.
+    // True once the opening handshake has completed and until the closing handshake starts.
     bool is_open() const noexcept;
 
     friend bool operator==(const Sender& a, const Sender& b) noexcept {

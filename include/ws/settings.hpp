@@ -20,6 +20,9 @@ struct Settings {
     // A full queue is an ErrorKind::Queue result for the caller, never a block.
     // 65'536: a burst from a producer thread fits; memory is only used while it is queued.
     std::size_t queue_size = 65'536;
+    // Payload bytes those queued commands may hold in all (a producer thread sending large
+    // messages faster than the loop takes them gets ErrorKind::Queue past it). 64 MiB.
+    std::size_t max_queue_bytes = 64u << 20;
     // Listen backlog. 1024 as WS-RS/mio.
     int backlog = 1024;
     // TCP_NODELAY on every socket: a WebSocket message is a unit, and ws-cpp already batches
@@ -56,7 +59,8 @@ struct Settings {
     // typical socket receive window's worth.
     std::size_t read_buffer_size = 64u << 10;
 
-    // --- time (milliseconds; 0 turns that timer off) -----------------------------------------
+    // --- time (milliseconds; 0 turns the handshake, idle and message timers off; a close or
+    //     shutdown timeout of 0 means "do not wait") --------------------------------------------
     // The opening handshake must complete within this, else the connection is closed
     // (a server answers 408). 10 s by default: slow networks pass, slowloris does not.
     std::uint32_t handshake_timeout_ms = 10'000;
@@ -70,6 +74,10 @@ struct Settings {
     // TCP, before dropping the connection. A server that completed the closing handshake
     // closes TCP at once. 5 s by default.
     std::uint32_t close_timeout_ms = 5'000;
+    // An incoming message (or frame) must be complete this long after it began arriving, else
+    // the connection closes with 1008: a peer trickling bytes cannot hold its assembly buffer
+    // (up to max_message_size) for ever. 120 s by default: 16 MiB at about 1 Mbit/s.
+    std::uint32_t message_timeout_ms = 120'000;
     // How long WebSocket shutdown() waits for close replies before the loop exits anyway.
     // 5 s by default.
     std::uint32_t shutdown_timeout_ms = 5'000;

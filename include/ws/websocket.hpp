@@ -69,6 +69,8 @@ public:
 
     Builder& max_connections(std::size_t n) { settings_.max_connections = n; return *this; }
     Builder& queue_size(std::size_t n) { settings_.queue_size = n; return *this; }
+    Builder& max_queue_bytes(std::size_t n) { settings_.max_queue_bytes = n; return *this; }
+    Builder& message_timeout_ms(std::uint32_t ms) { settings_.message_timeout_ms = ms; return *this; }
     Builder& backlog(int n) { settings_.backlog = n; return *this; }
     Builder& tcp_nodelay(bool on) { settings_.tcp_nodelay = on; return *this; }
     Builder& max_frame_size(std::uint64_t n) { settings_.max_frame_size = n; return *this; }

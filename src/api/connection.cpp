@@ -50,6 +50,9 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
     }
     stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
     last_read_ = runtime.now();
+    // The handle exists from the start, so closing is always asynchronous (libuv's close
+    // callback): a connection is never deleted under a caller's feet.
+    open_status_ = stream_.open();
 }
 
 Connection::~Connection() = default;
@@ -58,6 +61,7 @@ std::unique_ptr<Handler> Connection::release_handler() noexcept { return std::mo
 
 void Connection::start_server(std::unique_ptr<Handler> handler) {
     handler_ = std::move(handler);
+    if (phase_ == Phase::Dead) return;  // the factory shut everything down meanwhile
     phase_ = Phase::Handshake;
     const auto& s = runtime_.settings();
     deadline_ = runtime_.now() + s.handshake_timeout_ms;
@@ -79,14 +83,10 @@ void Connection::start_reject() {
 void Connection::start_client(std::unique_ptr<Handler> handler, const std::string& host, std::uint16_t port,
                               Request request) {
     handler_ = std::move(handler);
+    if (phase_ == Phase::Dead) return;  // a user callback shut everything down meanwhile
     pending_request_ = std::make_unique<Request>(std::move(request));
     phase_ = Phase::Connecting;
     deadline_ = runtime_.now() + runtime_.settings().handshake_timeout_ms;
-    if (const int rc = stream_.open(); rc < 0) {
-        report(Error(ErrorKind::Io, "cannot create socket: " + io::error_message(rc), rc));
-        abort();
-        return;
-    }
     stream_.connect(host, port);
 }
 
@@ -95,7 +95,12 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
 Result<> Connection::send(const Message& msg, bool utf8_known) {
     if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
     const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
-    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
+    const std::size_t cap = runtime_.settings().max_output_buffer;
+    if (msg.size() + proto::kMaxHeaderSize > cap) {
+        return Error(ErrorKind::Capacity, "message of " + std::to_string(msg.size()) +
+                                              " bytes is larger than max_output_buffer");
+    }
+    if (pending + msg.size() + proto::kMaxHeaderSize > cap) {
         stream_.request_drain_notice();  // the caller may wait for on_drain: make sure it comes
         return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
                                               " bytes unsent); wait for on_drain");
@@ -103,6 +108,15 @@ Result<> Connection::send(const Message& msg, bool utf8_known) {
     auto r = utf8_known ? session_.send_validated(msg.opcode(), msg.bytes()) : session_.send(msg);
     after_session();
     return r;
+}
+
+void Connection::want_drain() {
+    if (phase_ != Phase::Open) return;
+    if (stream_.buffered_amount() == 0) {
+        on_drain();  // room already
+    } else {
+        stream_.request_drain_notice();
+    }
 }
 
 Result<> Connection::close(CloseCode code, std::string_view reason) {
@@ -183,7 +197,7 @@ void Connection::after_session() {
         // a reset that destroys our close frame before the peer reads it.
         if (!client) stream_.shutdown(session_.close_received());
         stream_.set_read_pause_threshold(0);
-        stream_.start_reading();
+        stream_.resume_reading();  // to see the peer's FIN, even if back-pressure paused us
     } else if (state == proto::Session::State::CloseSent && phase_ == Phase::Open) {
         phase_ = Phase::Closing;
         deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
@@ -215,6 +229,7 @@ void Connection::check_deadline(std::uint64_t now) {
             return;
         }
         case Phase::Open: {
+            if (message_overdue(now)) return;
             const std::uint32_t idle = idle_timeout();
             if (idle == 0) return;
             if (!ping_outstanding_) {
@@ -231,6 +246,7 @@ void Connection::check_deadline(std::uint64_t now) {
             return;
         }
         case Phase::Closing:
+            if (message_overdue(now)) return;
             if (now < deadline_) return;
             report(Error(ErrorKind::Timeout, "the peer did not answer our close frame within " +
                                                  std::to_string(s.close_timeout_ms) + " ms"));
@@ -244,22 +260,41 @@ void Connection::check_deadline(std::uint64_t now) {
     }
 }
 
+bool Connection::message_overdue(std::uint64_t now) {
+    const std::uint32_t limit = runtime_.settings().message_timeout_ms;
+    if (limit == 0 || message_started_ == 0 || now - message_started_ < limit) return false;
+    // A peer trickling a message (even one byte now and then) would otherwise hold its
+    // assembly buffer, up to max_message_size, for ever.
+    session_.fail(Error(ErrorKind::Policy, "message not completed within " + std::to_string(limit) + " ms"));
+    after_session();
+    return true;
+}
+
 void Connection::report(const Error& error) {
     if (handler_) guarded_void([&] { handler_->on_error(error); });
 }
 
 // ---- proto::SessionEvents --------------------------------------------------------------
 
+namespace {
+Error gone() { return Error(ErrorKind::Io, "the connection was closed by its own handler"); }
+}  // namespace
+
 Result<Response> Connection::on_request(const Request& request) {
     if (!handler_) return Response::from_request(request);
-    return guarded([&] { return handler_->on_request(request); });
+    auto r = guarded([&] { return handler_->on_request(request); });
+    if (phase_ == Phase::Dead) return gone();  // the handler shut everything down
+    return r;
 }
 
 Result<> Connection::on_response(const Response& response) {
-    return guarded([&] { return handler_->on_response(response); });
+    auto r = guarded([&] { return handler_->on_response(response); });
+    if (phase_ == Phase::Dead) return gone();
+    return r;
 }
 
 Result<> Connection::on_open(Request& request, Response& response) {
+    if (phase_ == Phase::Dead) return gone();
     phase_ = Phase::Open;
     last_read_ = runtime_.now();
     if (info_) info_->open.store(1, std::memory_order_relaxed);
@@ -273,6 +308,7 @@ Result<> Connection::on_frame(Frame& frame) {
 }
 
 Result<> Connection::on_message(const Message& message) {
+    if (phase_ == Phase::Dead) return gone();
     return guarded([&] { return handler_->on_message(message); });
 }
 
@@ -296,15 +332,28 @@ void Connection::on_read(std::span<std::uint8_t> data) {
     ping_outstanding_ = false;
     if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
     session_.feed(data);
+    if (!session_.receiving()) {
+        message_started_ = 0;
+    } else if (message_started_ == 0) {
+        message_started_ = last_read_;
+    }
     after_session();
 }
 
 void Connection::on_eof() {
     if (phase_ == Phase::Dead) return;
-    if (phase_ != Phase::Lingering && phase_ != Phase::Rejecting && !session_.opened()) {
-        report(Error(ErrorKind::Io, "connection closed during the opening handshake", UV_EOF));
+    if (phase_ == Phase::Connecting || phase_ == Phase::Handshake) {
+        if (!session_.opened()) report(Error(ErrorKind::Io, "connection closed during the opening handshake", UV_EOF));
+        abort();
+        return;
     }
-    abort();
+    // The peer will send nothing more, but what we still owe it (an echo, our close reply,
+    // a 503) may not be flushed yet: libuv can report EOF in the same burst of reads as the
+    // last frames. Send it, then close; the close deadline bounds the wait.
+    if (info_) info_->open.store(0, std::memory_order_relaxed);
+    if (phase_ != Phase::Lingering) deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+    if (phase_ != Phase::Rejecting) phase_ = Phase::Lingering;
+    stream_.shutdown(true);
 }
 
 void Connection::on_io_error(int uv_code) {

@@ -46,6 +46,10 @@ public:
     }
     Handler* handler() noexcept { return handler_.get(); }
     std::unique_ptr<Handler> release_handler() noexcept;
+    // 0, or the libuv error that kept the TCP handle from being created.
+    int open_status() const noexcept { return open_status_; }
+    // A send from another thread was refused for capacity: promise that caller an on_drain.
+    void want_drain();
     void attach(std::unique_ptr<Handler> handler) noexcept { handler_ = std::move(handler); }
 
     // Server side: a freshly accepted socket. Creates the handler and starts reading.
@@ -95,7 +99,7 @@ private:
     // Reacts to what the Session did: start the closing timers, shut the transport, pause
     // reading under back-pressure, publish the buffered amount.
     void after_session();
-    void publish();
+    bool message_overdue(std::uint64_t now);
     std::uint32_t idle_timeout() const noexcept;
     void report(const Error& error);
 
@@ -107,12 +111,14 @@ private:
     SlotInfo* info_ = nullptr;
     std::uint64_t deadline_ = 0;   // ms on the loop clock; meaning depends on phase_
     std::uint64_t last_read_ = 0;  // ms on the loop clock
+    std::uint64_t message_started_ = 0;  // when an incomplete incoming message began, or 0
     std::uint32_t slot_;
     std::uint32_t id_;
     Phase phase_ = Phase::Handshake;
     bool ping_outstanding_ = false;
     bool paused_ = false;
     bool close_reported_ = false;
+    int open_status_ = 0;
 };
 
 }  // namespace ws::detail

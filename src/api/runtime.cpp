@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "io/address.hpp"
+#include "io/loop.hpp"
 
 namespace ws::detail {
 
@@ -38,10 +39,11 @@ Runtime::Runtime(std::unique_ptr<Factory> factory, const Settings& settings)
       loop_(std::max<std::size_t>(settings.read_buffer_size, 1024)),
       server_config_(make_config(settings, &mask_keys_)),
       client_config_(make_config(settings, &mask_keys_)),
-      shared_(std::make_shared<Shared>(settings.queue_size, settings.max_connections + 1)),
+      shared_(std::make_shared<Shared>(settings.queue_size, settings.max_queue_bytes, settings.max_connections + 1)),
       wakeup_(loop_, [this] { on_wakeup(); }),
       sweep_timer_(loop_, [this] { sweep(); }),
       user_timer_(loop_, [this] { on_user_timer(); }) {
+    shared_->max_output_buffer = settings.max_output_buffer;
     shared_->attach(this, wakeup_.remote());
 }
 
@@ -94,7 +96,9 @@ Result<> Runtime::run() {
     const int rc = loop_.run();
     sweep_timer_.stop();
     shared_->set_accepting(false);
-    on_wakeup();  // answer nothing, but do not leave commands behind
+    // Commands that arrived as the loop ended are dropped, not run on a stopped loop.
+    shared_->take(commands_);
+    commands_.clear();
     shared_->set_running(false);
     running_ = false;
     if (!factory_shutdown_called_) {
@@ -137,7 +141,7 @@ void Runtime::on_connection() {
         // spins on it). Answer 503 while we can afford to, else just close.
         auto* c = new Connection(*this, proto::Role::Server, Connection::kRejectSlot, 0);
         rejecting_.push_back(c);
-        if (c->stream().open() < 0 || listener_->accept(c->stream()) < 0 || rejecting_.size() > kMaxRejecting) {
+        if (c->open_status() < 0 || listener_->accept(c->stream()) < 0 || rejecting_.size() > kMaxRejecting) {
             c->abort();
         } else {
             c->start_reject();
@@ -146,7 +150,7 @@ void Runtime::on_connection() {
     }
     auto* c = new Connection(*this, proto::Role::Server, slot, id);
     slots_[slot] = c;
-    if (c->stream().open() < 0 || listener_->accept(c->stream()) < 0) {
+    if (c->open_status() < 0 || listener_->accept(c->stream()) < 0) {
         c->abort();
         return;
     }
@@ -162,7 +166,7 @@ void Runtime::on_connection() {
         c->abort();
         return;
     }
-    c->start_server(std::move(handler));
+    c->start_server(std::move(handler));  // a no-op (keeping the handler) if the factory shut down
 }
 
 Result<> Runtime::connect(const Url& url, Connection* origin) {
@@ -184,6 +188,10 @@ Result<> Runtime::connect(const Url& url, Connection* origin) {
     }
     auto* c = new Connection(*this, proto::Role::Client, slot, id);
     slots_[slot] = c;
+    if (const int rc = c->open_status(); rc < 0) {
+        c->abort();
+        return fail(Error(ErrorKind::Io, "cannot create a socket: " + io::error_message(rc), rc));
+    }
     std::unique_ptr<Handler> handler;
     try {
         handler = factory_->client_connected(sender_for(slot, id));
@@ -262,8 +270,8 @@ Result<> Runtime::send(std::uint32_t slot, std::uint32_t id, const Message& msg)
     return c->send(msg);
 }
 
-Result<> Runtime::broadcast(const Message& msg) {
-    if (msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
+Result<> Runtime::broadcast(const Message& msg, bool utf8_known) {
+    if (!utf8_known && msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
     // Index loop: a handler reacting to a failure may open connections (slots_ may grow).
     for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -422,7 +430,10 @@ void Runtime::run_command(Command& c) {
                 if (auto r = conn->send(message(), true); !r) conn->on_error(r.error());
             }
             break;
-        case Command::Kind::Broadcast: (void)broadcast(message()); break;
+        case Command::Kind::Broadcast: (void)broadcast(message(), c.utf8_checked); break;
+        case Command::Kind::WantDrain:
+            if (Connection* conn = find(c.slot, c.id)) conn->want_drain();
+            break;
         case Command::Kind::Close: (void)close(c.slot, c.id, c.code, c.data); break;
         case Command::Kind::Ping: (void)ping(c.slot, c.id, c.data); break;
         case Command::Kind::Pong: (void)pong(c.slot, c.id, c.data); break;

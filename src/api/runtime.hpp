@@ -41,7 +41,7 @@ public:
 
     // Sender operations, on the loop thread. `slot`/`id` name a connection, or Sender::kAll.
     Result<> send(std::uint32_t slot, std::uint32_t id, const Message& msg);
-    Result<> broadcast(const Message& msg);
+    Result<> broadcast(const Message& msg, bool utf8_known = false);
     Result<> close(std::uint32_t slot, std::uint32_t id, CloseCode code, std::string_view reason);
     Result<> ping(std::uint32_t slot, std::uint32_t id, std::string_view payload);
     Result<> pong(std::uint32_t slot, std::uint32_t id, std::string_view payload);

@@ -29,8 +29,22 @@ Result<> Sender::send(const Message& msg) const {
     // Off the loop thread: validate here, so the producer pays for it and the loop does not.
     if (msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
-    auto c = command(slot_ == kAll ? detail::Command::Kind::Broadcast : detail::Command::Kind::Send, slot_, id_);
+    if (slot_ == kAll) return broadcast(msg);
+    // The output cap, checked against what the connection held when the loop last published
+    // it, so that the caller sees Capacity as on the loop thread. (Sends queued meanwhile are
+    // bounded by Settings::max_queue_bytes; one that no longer fits when the loop takes it is
+    // reported to the handler's on_error.)
+    if (const detail::SlotInfo* info = s->slots.find(slot_); info != nullptr && info->id.load(std::memory_order_acquire) == id_) {
+        const auto pending = info->buffered.load(std::memory_order_relaxed);
+        if (pending + msg.size() + proto::kMaxHeaderSize > s->max_output_buffer) {
+            (void)s->push(command(detail::Command::Kind::WantDrain, slot_, id_));  // on_drain will follow
+            return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
+                                                  " bytes unsent); wait for on_drain");
+        }
+    }
+    auto c = command(detail::Command::Kind::Send, slot_, id_);
     c.op = msg.opcode();
+    c.utf8_checked = true;
     c.data.assign(msg.bytes());
     return s->push(std::move(c));
 }
@@ -43,6 +57,7 @@ Result<> Sender::broadcast(const Message& msg) const {
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
     auto c = command(detail::Command::Kind::Broadcast, slot_, id_);
     c.op = msg.opcode();
+    c.utf8_checked = true;
     c.data.assign(msg.bytes());
     return s->push(std::move(c));
 }

@@ -31,6 +31,11 @@ Result<> Shared::push(Command&& command) {
         return Error(ErrorKind::Queue, "command queue full (" + std::to_string(capacity_) +
                                            " commands waiting); the event loop is overloaded");
     }
+    if (bytes_ + command.data.size() > max_bytes_) {
+        return Error(ErrorKind::Queue, "command queue full (" + std::to_string(bytes_) +
+                                           " bytes waiting); the event loop is overloaded");
+    }
+    bytes_ += command.data.size();
     queue_.push_back(std::move(command));
     if (queue_.size() == 1 && wakeup_) wakeup_->notify();
     return {};
@@ -40,6 +45,7 @@ void Shared::take(std::vector<Command>& out) {
     out.clear();
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(queue_);
+    bytes_ = 0;
 }
 
 void Shared::attach(Runtime* runtime, std::shared_ptr<io::Wakeup::Remote> wakeup) {

@@ -22,7 +22,7 @@ class Runtime;
 
 // A Sender call made off the loop thread, waiting for the loop.
 struct Command {
-    enum class Kind : std::uint8_t { Send, Broadcast, Close, Ping, Pong, Timeout, Cancel, Connect, Shutdown };
+    enum class Kind : std::uint8_t { Send, Broadcast, Close, Ping, Pong, Timeout, Cancel, Connect, Shutdown, WantDrain };
     Kind kind;
     std::uint32_t slot;
     std::uint32_t id;
@@ -59,7 +59,8 @@ private:
 
 class Shared {
 public:
-    Shared(std::size_t queue_size, std::size_t max_slots) : slots(max_slots), capacity_(queue_size) {}
+    Shared(std::size_t queue_size, std::size_t queue_bytes, std::size_t max_slots)
+        : slots(max_slots), capacity_(queue_size), max_bytes_(queue_bytes) {}
 
     // True on the thread running the loop.
     bool on_loop_thread() const noexcept {
@@ -80,6 +81,9 @@ public:
     void set_accepting(bool accepting);
     Runtime* runtime() const noexcept { return runtime_; }
 
+    // Settings::max_output_buffer, for the check a Sender makes off the loop thread.
+    std::size_t max_output_buffer = 0;
+
     std::uint64_t next_timeout_id() noexcept { return timeout_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
     SlotTable slots;
@@ -90,6 +94,8 @@ private:
     std::mutex mutex_;
     std::vector<Command> queue_;
     std::size_t capacity_;
+    std::size_t max_bytes_;
+    std::size_t bytes_ = 0;
     bool accepting_ = true;
     std::shared_ptr<io::Wakeup::Remote> wakeup_;
     std::atomic<std::uint64_t> timeout_ids_{0};

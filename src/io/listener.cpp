@@ -35,11 +35,8 @@ Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog) {
     }
     rc = uv_tcp_bind(tcp_, sa, flags);
     if (rc == 0) {
-        rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp_), backlog, [](uv_stream_t* server, int status) {
-            auto* self = static_cast<Listener*>(server->data);
-            if (status < 0) return;  // EMFILE and friends: libuv retries on the next event
-            self->on_connection_();
-        });
+        backlog_ = backlog;
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp_), backlog, &Listener::on_connection_cb);
     }
     if (rc < 0) {
         const SocketAddr where = to_socket_addr(addr);
@@ -51,7 +48,19 @@ Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog) {
 }
 
 int Listener::accept(Stream& stream) {
-    return stream.accept_from(reinterpret_cast<uv_stream_t*>(tcp_));
+    const int rc = stream.accept_from(reinterpret_cast<uv_stream_t*>(tcp_));
+    if (rc < 0 && listening_) {
+        // libuv stops watching the listening socket after a failed uv_accept; listening again
+        // re-arms it, so one failure cannot stall the server for good.
+        uv_listen(reinterpret_cast<uv_stream_t*>(tcp_), backlog_, &Listener::on_connection_cb);
+    }
+    return rc;
+}
+
+void Listener::on_connection_cb(uv_stream_t* server, int status) {
+    auto* self = static_cast<Listener*>(server->data);
+    if (self == nullptr || status < 0) return;  // EMFILE and friends: libuv retries on the next event
+    self->on_connection_();
 }
 
 std::optional<SocketAddr> Listener::local_addr() const {

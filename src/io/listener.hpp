@@ -11,6 +11,7 @@
 #include "ws/error.hpp"
 
 struct uv_tcp_s;
+struct uv_stream_s;
 
 namespace ws::io {
 
@@ -37,12 +38,14 @@ public:
     void close();
 
 private:
+    static void on_connection_cb(uv_stream_s* server, int status);
     Loop& loop_;
     std::function<void()> on_connection_;
     uv_tcp_s* tcp_;      // freed by its close callback once it was initialised
     bool open_ = false;  // initialised and not yet closed
     bool listening_ = false;
     bool closed_ = false;  // handed to libuv to close and free
+    int backlog_ = 0;
 };
 
 }  // namespace ws::io

@@ -36,8 +36,15 @@ Loop::Loop(std::size_t read_buffer_size)
 Loop::~Loop() {
     uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(check_.get()), nullptr);
-    drain_closing();
-    uv_loop_close(loop_.get());
+    // Every owner closed its handles before this; anything still open would keep the loop
+    // busy forever, so close it too (its owner is gone).
+    uv_walk(loop_.get(), [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+    }, nullptr);
+    // A request still running on libuv's thread pool (a DNS lookup that could not be
+    // cancelled) makes uv_loop_close answer EBUSY: run the loop until it has finished, since
+    // the worker will touch the loop when it does.
+    while (uv_loop_close(loop_.get()) == UV_EBUSY) uv_run(loop_.get(), UV_RUN_ONCE);
 }
 
 int Loop::run() { return uv_run(loop_.get(), UV_RUN_DEFAULT); }
@@ -45,9 +52,9 @@ int Loop::run() { return uv_run(loop_.get(), UV_RUN_DEFAULT); }
 void Loop::stop() { uv_stop(loop_.get()); }
 
 void Loop::drain_closing() {
-    // UV_RUN_NOWAIT until nothing is left lets close callbacks run without blocking on
-    // handles that are still open (there should be none at teardown).
-    for (int i = 0; i < 1000 && uv_loop_alive(loop_.get()); ++i) uv_run(loop_.get(), UV_RUN_NOWAIT);
+    // Called once every handle has been asked to close: run until their close callbacks (and
+    // any request still finishing, such as a DNS lookup) are done.
+    while (uv_loop_alive(loop_.get())) uv_run(loop_.get(), UV_RUN_ONCE);
     uv_run(loop_.get(), UV_RUN_NOWAIT);
 }
 

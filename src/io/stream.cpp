@@ -83,7 +83,8 @@ struct Stream::ConnectState {
     std::uint16_t port = 0;
     uv_connect_t req{};
     Resolve* resolve = nullptr;
-    bool retrying = false;  // the handle is being closed to try the next address
+    bool attempted = false;  // the current handle already tried an address (needs a fresh one)
+    bool retrying = false;   // the handle is being closed to try the next address
 };
 
 struct Stream::Callbacks {
@@ -136,6 +137,7 @@ struct Stream::Callbacks {
         auto* s = static_cast<Stream*>(handle->data);
         if (s->connect_ && s->connect_->retrying) {
             s->connect_->retrying = false;
+            s->connect_->attempted = false;
             s->closing_ = false;
             s->open_ = false;
             if (const int rc = s->open(); rc < 0) {
@@ -234,10 +236,16 @@ void Stream::connect(const std::string& host, std::uint16_t port) {
     connect_->resolve = r;
 }
 
+void Stream::connect_any(std::vector<sockaddr_storage> addresses) {
+    connect_ = std::make_unique<ConnectState>();
+    connect_->addresses = std::move(addresses);
+    try_next_address(UV_EINVAL);
+}
+
 void Stream::try_next_address(int last_error) {
     ConnectState& c = *connect_;
     while (c.next < c.addresses.size()) {
-        if (c.next > 0 && !c.retrying && open_) {
+        if (c.attempted) {
             // The handle tried (and failed) an address already: a fresh socket is needed.
             // Close it; the close callback re-opens it and comes back here.
             c.retrying = true;
@@ -247,6 +255,7 @@ void Stream::try_next_address(int last_error) {
         }
         const sockaddr_storage& addr = c.addresses[c.next++];
         c.req.data = this;
+        c.attempted = true;
         const int rc = uv_tcp_connect(&c.req, tcp(), reinterpret_cast<const sockaddr*>(&addr), &Callbacks::connected);
         if (rc == 0) return;
         last_error = rc;
@@ -259,6 +268,11 @@ int Stream::start_reading() {
     const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(tcp()), &Callbacks::alloc, &Callbacks::read);
     if (rc == 0) reading_ = true;
     return rc;
+}
+
+void Stream::resume_reading() {
+    paused_ = false;
+    start_reading();
 }
 
 void Stream::stop_reading() {
@@ -359,8 +373,11 @@ void Stream::write_done(int status) {
         return;
     }
     if (!out_.empty()) {
+        // More was written meanwhile: flush it, and let flush() report the drain (once) when
+        // it all goes out, or a later write_done when it does not.
+        drain_notice_ = true;
         flush();
-        if (write_ || closing_) return;  // still waiting for the peer
+        return;
     }
     if (out_.capacity() > kKeepOutputCapacity) out_.release();
     update_mirror();

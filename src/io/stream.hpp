@@ -10,6 +10,9 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
+
+#include <sys/socket.h>
 
 #include "proto/session.hpp"
 #include "ws/address.hpp"
@@ -80,8 +83,12 @@ public:
     // Resolves `host` (names through libuv's thread pool; IP literals directly) and connects
     // to each address in turn until one answers; reports through on_connected.
     void connect(const std::string& host, std::uint16_t port);
+    // Connects to each of `addresses` in turn (what connect() does after resolving).
+    void connect_any(std::vector<sockaddr_storage> addresses);
 
     int start_reading();
+    // Starts reading even if back-pressure had paused it.
+    void resume_reading();
     void stop_reading();
     bool is_reading() const noexcept { return reading_; }
     void set_nodelay(bool on);

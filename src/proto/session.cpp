@@ -25,6 +25,13 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max) {
     return s.substr(0, n);
 }
 
+// An error's details as a close reason: at most 123 bytes, and empty unless valid UTF-8 (a
+// close must never fail because of its reason).
+std::string_view close_reason_for(const Error& error) {
+    const std::string_view r = utf8_prefix(error.details(), kMaxCloseReason);
+    return is_valid_utf8(r) ? r : std::string_view();
+}
+
 }  // namespace
 
 // ---- helpers shared with the tests ----------------------------------------------------------
@@ -179,7 +186,7 @@ void Session::finish_open(Request& request, Response& response) {
             abort_ = true;
             state_ = State::Closed;
         } else if (code != CloseCode::Empty) {
-            (void)close(code, utf8_prefix(error.details(), kMaxCloseReason));
+            (void)close(code, close_reason_for(error));
         }
     }
 }
@@ -292,6 +299,7 @@ bool Session::begin_frame(const FrameHeader& h) {
         message_op_ = op;
         message_rsv_ = h.rsv;
         message_size_ = 0;
+        message_altered_ = false;
         utf8_.reset();
     }
     if (h.payload_len > config_.max_frame_size) {
@@ -353,7 +361,8 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
         if (!decode_chunk(p, n, frame_.fin && payload_left_ == 0)) return false;
     } else {
         // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
-        if (text && !utf8_.feed(p, n)) return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+        if (text && !message_altered_ && !utf8_.feed(p, n))
+            return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
         buffer_.append(chunk);
     }
     if (payload_left_ != 0) return true;
@@ -384,7 +393,7 @@ bool Session::check(Result<> r) {
         state_ = State::Closed;
         return false;
     }
-    (void)close(code, utf8_prefix(error.details(), kMaxCloseReason));
+    (void)close(code, close_reason_for(error));
     return state_ == State::Open || state_ == State::CloseSent;
 }
 
@@ -399,10 +408,12 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
             in_message_ = false;
             message_rsv_ = 0;
             message_size_ = 0;
+            message_altered_ = false;
             utf8_.reset();
             buffer_.clear();
         } else if (start != kNoBuffer && !is_control(op)) {
             buffer_.resize(start);  // just this fragment's payload goes
+            message_altered_ = true;
         }
         return true;
     }
@@ -411,17 +422,19 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
             buffer_.resize(start);
             buffer_.append(frame.payload());
         }
+        if (!is_control(op)) message_altered_ = true;
         payload = frame.payload();
     }
     if (is_control(op)) return handle_control(op, payload);
     if (!frame_.fin) return true;
     if (start != kNoBuffer) {
-        if (message_op_ == OpCode::Text && !utf8_.complete())
+        if (message_op_ == OpCode::Text && !message_altered_ && !utf8_.complete())
             return protocol_error("text message ends inside a UTF-8 sequence", CloseCode::Invalid);
         payload = buffer_;
     }
     Message message = message_op_ == OpCode::Text ? Message::text_view(payload) : Message::binary_view(payload);
-    message.utf8_checked_ = message_op_ == OpCode::Text && !frame.payload_replaced();
+    message.utf8_checked_ = message_op_ == OpCode::Text && !message_altered_;
+    message_altered_ = false;
     in_message_ = false;
     message_rsv_ = 0;
     message_size_ = 0;
@@ -477,7 +490,7 @@ void Session::fail(const Error& error) {
     if (code == CloseCode::Abnormal) {
         abort_ = true;
     } else if (state_ == State::Open) {
-        send_close_frame(code, utf8_prefix(error.details(), kMaxCloseReason));
+        send_close_frame(code, close_reason_for(error));
     }
     // RFC 6455 7.1.7: after failing, no more data is processed; the transport closes.
     state_ = State::Closed;

@@ -134,6 +134,8 @@ public:
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
     bool is_open() const noexcept { return state_ == State::Open; }
+    // True while an incoming frame or message is only partly received.
+    bool receiving() const noexcept { return in_message_ || in_payload_ || header_have_ != 0; }
     // True once on_open ran.
     bool opened() const noexcept { return opened_; }
     // True once the peer's close frame was received (on_close ran).
@@ -211,6 +213,9 @@ private:
     std::uint8_t message_rsv_ = 0;
     std::uint64_t message_size_ = 0;  // wire bytes received for this message
     Utf8Validator utf8_;
+    // A hook dropped or replaced a fragment of this message: its UTF-8 can no longer be
+    // followed piece by piece, so it is not vouched for (utf8_checked_) on delivery.
+    bool message_altered_ = false;
 
     // Messages sent before the handshake completed.
     std::vector<std::pair<OpCode, std::string>> held_;

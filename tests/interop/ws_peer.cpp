@@ -1,4 +1,5 @@
-// ws_peer: the ws-cpp side of the interop tests against python3-websockets.
+// ws_peer: the ws-cpp side of the interop tests (against python3-websockets, Node.js ws and
+// websocketpp; see CMakeLists.txt).
 //
 //   ws_peer server [--host H] [--protocol P]... [--fragment-size N] [--read-pause-threshold N]
 //       Listens on H (127.0.0.1 by default, "::1" for IPv6) port 0, prints
