@@ -16,7 +16,7 @@ import time
 import traceback
 
 from .codec import (BINARY, CLOSE, CONT, PING, PONG, TEXT, close_code_is_valid, close_payload, describe,
-                    encode_frame, opname)
+                    encode_frame)
 from .conn import close_text
 
 OK, NON_STRICT, FAILED = "OK", "NON-STRICT", "FAILED"

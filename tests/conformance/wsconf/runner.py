@@ -20,6 +20,7 @@ import time
 import urllib.parse
 
 from . import handshake
+from .codec import CLOSE, TEXT, close_payload, encode_frame
 from .conn import Conn
 from .engine import FAILED, NON_STRICT, OK, RANK, SECTIONS, Result, Timing, run_case
 
@@ -277,11 +278,13 @@ class FuzzingServer:
                         return None
         return None
 
-    def _close_with(self, sock, leftover, code):
-        """A short exchange for the control endpoints: close, wait for the reply, FIN."""
+    def _control_endpoint(self, sock, leftover, text=None):
+        """/getCaseCount and /updateReports: an optional text message, then close (1000),
+        wait for the reply, FIN, wait for the client's FIN."""
         conn = Conn(sock, "server", leftover)
-        from .codec import CLOSE, close_payload, encode_frame
-        conn.send_close_frame(encode_frame(CLOSE, close_payload(code)))
+        if text is not None:
+            conn.write(encode_frame(TEXT, text.encode()))
+        conn.send_close_frame(encode_frame(CLOSE, close_payload(1000)))
         conn.pump(self.tm.close, lambda: conn.peer_close is not None or conn.eof is not None)
         conn.shutdown_write()
         conn.pump(self.tm.tcp, lambda: conn.eof is not None)
@@ -312,12 +315,10 @@ class FuzzingServer:
                 continue
             if req.path == "/getCaseCount":
                 handshake.server_accept(sock, req)
-                from .codec import TEXT, encode_frame
-                Conn(sock, "server").write(encode_frame(TEXT, str(len(self.cases)).encode()))
-                self._close_with(sock, leftover, 1000)
+                self._control_endpoint(sock, leftover, str(len(self.cases)))
             elif req.path == "/updateReports":
                 handshake.server_accept(sock, req)
-                self._close_with(sock, leftover, 1000)
+                self._control_endpoint(sock, leftover)
                 self.reports_updated = True
             elif req.path == "/runCase":
                 try:

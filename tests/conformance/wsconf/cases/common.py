@@ -1,6 +1,6 @@
 """Payloads and case builders shared by the sections."""
 
-from ..codec import BINARY, TEXT
+from ..codec import TEXT
 
 # Mixed 1- to 4-byte characters, so that large text payloads cut across reads and fragments in
 # the middle of characters.

@@ -1,7 +1,7 @@
 """Section 1: framing. Text and binary messages of the lengths at the edges of the three
 length encodings (RFC 6455 5.2), written whole, in small chops, and cut at awkward points."""
 
-from ..codec import BINARY, TEXT, encode_header
+from ..codec import BINARY, TEXT
 from .common import echo_case, kind_name, payload_for
 
 LENGTHS = [0, 125, 126, 127, 128, 65535, 65536]

@@ -1,6 +1,5 @@
 """Section 2: pings and pongs (RFC 6455 5.5.2, 5.5.3)."""
 
-from ..codec import PING
 from ..engine import REQ, SOFT
 
 BIN8 = b"\x00\xff\xfe\xfd\xfc\xfb\x00\xff"

@@ -10,7 +10,6 @@ frame) that cannot start a valid message, not only when the message ends.
 """
 
 from ..codec import TEXT, utf8_valid
-from ..engine import SOFT
 from .common import HELLO, KOSME
 
 
