@@ -70,7 +70,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0
 failed=0
-stat() { grep -oE "stat::$1: *[0-9]+" "$2" | grep -oE '[0-9]+$' | tail -1; }
+stat() { grep -aoE "stat::$1: *[0-9]+" "$2" | grep -oE '[0-9]+$' | tail -1; }
 
 for entry in "${targets[@]}"; do
   read -r name max_len <<<"$entry"
@@ -84,7 +84,7 @@ for entry in "${targets[@]}"; do
   (cd "$dir" && timeout --signal=KILL $((secs + 120)) "$exe" -max_total_time="$secs" -max_len="$max_len" \
       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" corpus >"$dir/log" 2>&1)
   rc=$?
-  reports=$(grep -cE "fuzz invariant violated|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|WARNING: (AddressSanitizer|MemorySanitizer)" "$dir/log")
+  reports=$(grep -acE "fuzz invariant violated|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|WARNING: (AddressSanitizer|MemorySanitizer)" "$dir/log")
   artifacts=$(ls "$dir/artifacts" | wc -l)
   runs=$(stat number_of_executed_units "$dir/log")
   speed=$(stat average_exec_per_sec "$dir/log")
@@ -94,9 +94,12 @@ for entry in "${targets[@]}"; do
     passed=$((passed + 1))
   else
     echo "   FAIL  exit $rc, $reports report(s), $artifacts artifact(s); the report:"
-    grep -nE "fuzz invariant violated|ERROR: |runtime error:|SUMMARY: " "$dir/log" | head -5 | sed 's/^/     /'
-    grep -A30 -m1 -E "fuzz invariant violated|ERROR: |runtime error:" "$dir/log" | grep -E '^ *#[0-9]+ .* in ' \
-      | grep -vE 'libfuzzer|fuzzer::|__sanitizer|libc\.so|compiler-rt' | head -12 | sed 's/^/     /'
+    grep -aA1 -m1 "fuzz invariant violated" "$dir/log" | sed 's/^/     /'
+    grep -aE "ERROR: |runtime error:|SUMMARY: " "$dir/log" | head -4 | sed 's/^/     /'
+    # The first stack, project frames only.
+    grep -aA60 -m1 -E "fuzz invariant violated|ERROR: |runtime error:" "$dir/log" | grep -aE '^ *#[0-9]+ .* in ' \
+      | grep -aE '(/src/|/include/ws/|/tests/fuzz/)[^ ]*\.(cpp|hpp):[0-9]+' | grep -av check_failed | head -10 \
+      | sed -E 's/^ *(#[0-9]+) 0x[0-9a-f]+ in /     \1 /'
     mkdir -p "$build/fuzz-artifacts/$name"
     cp "$dir"/artifacts/* "$build/fuzz-artifacts/$name/" 2>/dev/null
     cp "$dir/log" "$build/fuzz-artifacts/$name/log"

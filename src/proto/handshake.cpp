@@ -152,8 +152,15 @@ Result<Response> parse_response(std::string_view head, std::size_t max_headers) 
     if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return bad_request("invalid status code");
     if (line.size() > 12 && line[12] != ' ') return bad_request("malformed status line");
+    const int status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    if (status < 100 || status > 599) return bad_request("status code out of range (RFC 9110 15)");
+    // reason-phrase = *( HTAB / SP / VCHAR / obs-text ) (RFC 9112 4)
+    for (const char c : line.substr(12)) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7F) return bad_request("control character in the reason phrase");
+    }
     Response res;
-    res.set_status(static_cast<std::uint16_t>((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0')));
+    res.set_status(static_cast<std::uint16_t>(status));
     res.set_reason(line.size() > 13 ? std::string(line.substr(13)) : std::string());
     if (auto r = parse_header_lines(head.substr(eol + 2), max_headers, res); !r) return std::move(r).error();
     return res;

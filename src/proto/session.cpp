@@ -669,6 +669,11 @@ std::vector<ExtensionOffer> ExtensionOffer::parse_header(std::string_view value)
     for (std::string_view element : split_list(value, ',')) {
         const auto parts = split_list(element, ';');
         if (parts.empty()) continue;
+        // RFC 6455 9.1: extension-token is a token; an element that does not start with one
+        // (e.g. "; x=1") is not an offer.
+        if (trim_ows(element).front() == ';' ||
+            !std::all_of(parts[0].begin(), parts[0].end(), is_token_char))
+            continue;
         ExtensionOffer offer;
         offer.name = std::string(parts[0]);
         for (std::size_t i = 1; i < parts.size(); ++i) {

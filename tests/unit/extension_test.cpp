@@ -58,3 +58,14 @@ TEST(ExtensionOffer, ToStringRoundTrips) {
 
 }  // namespace
 }  // namespace ws::proto
+
+namespace {
+TEST(ExtensionOfferExtra, ElementsWithoutATokenNameAreNotOffers) {
+    EXPECT_TRUE(ws::proto::ExtensionOffer::parse_header("; client_max_window_bits=10").empty());
+    EXPECT_TRUE(ws::proto::ExtensionOffer::parse_header("a b; x").empty());
+    const auto offers = ws::proto::ExtensionOffer::parse_header("permessage-deflate; x, ; y, other");
+    ASSERT_EQ(offers.size(), 2u);
+    EXPECT_EQ(offers[0].name, "permessage-deflate");
+    EXPECT_EQ(offers[1].name, "other");
+}
+}  // namespace

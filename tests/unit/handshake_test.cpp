@@ -536,3 +536,12 @@ TEST(IsValidKeyExtra, NonCanonicalLastCharacterStillDecodesTo16Bytes) {
     EXPECT_FALSE(ws::proto::is_valid_key("dGhlIHNhbXBsZSBub25jZ*=="));
 }
 }  // namespace
+
+namespace {
+TEST(ParseResponseExtra, StatusOutOfRangeAndControlCharsInReasonAreRefused) {
+    EXPECT_FALSE(ws::proto::parse_response("HTTP/1.1 042 Odd\r\n\r\n", 10));
+    EXPECT_FALSE(ws::proto::parse_response("HTTP/1.1 600 Odd\r\n\r\n", 10));
+    EXPECT_FALSE(ws::proto::parse_response("HTTP/1.1 101 Swi\x01tching\r\n\r\n", 10));
+    EXPECT_TRUE(ws::proto::parse_response("HTTP/1.1 101 Switching\tProtocols\r\n\r\n", 10));
+}
+}  // namespace
