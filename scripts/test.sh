@@ -2,8 +2,9 @@
 # Builds ws-cpp with warnings as errors and runs every test: unit (proto), integration (the
 # API over loopback), examples, the wscpp tool, the installed package, interop with
 # python3-websockets. Then the same suite built with AddressSanitizer + UndefinedBehavior-
-# Sanitizer, and with ThreadSanitizer (WS_SKIP_SANITIZERS=1 skips those two stages locally).
-# This is what CI runs (.ci/run). The last line is "N passed, N failed" over all stages.
+# Sanitizer, and with ThreadSanitizer, then runs every fuzzer for a bounded time
+# (WS_SKIP_SANITIZERS=1 and WS_SKIP_FUZZ=1 skip those stages locally). This is what CI runs
+# (.ci/run). The last line is "N passed, N failed" over all stages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -37,6 +38,22 @@ run_stage "release" build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${WS_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_stage "asan+ubsan" build/test-asan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=address,undefined
   run_stage "tsan" build/test-tsan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=thread
+fi
+if [ "${WS_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every libFuzzer target for a bounded time (about a minute in all); a crash, leak, timeout
+  # or sanitizer report fails it. Its own last line is "N passed, N failed" over the targets.
+  echo "== fuzz"
+  fuzz_log=build/fuzz.log
+  mkdir -p build
+  WS_FUZZ_BUILD_DIR=build/fuzz bash scripts/fuzz.sh 8 2>&1 | tee "$fuzz_log"
+  fp=$(tail -1 "$fuzz_log" | grep -oE '^[0-9]+ passed' | grep -oE '^[0-9]+')
+  ff=$(tail -1 "$fuzz_log" | grep -oE '[0-9]+ failed' | grep -oE '^[0-9]+')
+  if [ -z "$fp" ] || [ -z "$ff" ]; then
+    failed=$((failed + 1))
+  else
+    passed=$((passed + fp))
+    failed=$((failed + ff))
+  fi
 fi
 
 echo "$passed passed, $failed failed"
