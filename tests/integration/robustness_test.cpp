@@ -191,7 +191,14 @@ TEST(Backpressure, OffThreadSendSeesCapacityAndGetsOneDrain) {
     }
     // Loopback's kernel buffers take megabytes: ask for more until the connection itself holds
     // output (published for other threads), then send from this thread.
-    for (int i = 0; i < 100 && out.buffered_amount() < (128u << 10); ++i) {
+    // (An amount seen right after a fill may be gone a moment later, when the kernel takes it:
+    // wait until it stays.)
+    auto held = [&] {
+        if (out.buffered_amount() < (128u << 10)) return false;
+        std::this_thread::sleep_for(50ms);
+        return out.buffered_amount() >= (128u << 10);
+    };
+    for (int i = 0; i < 200 && !held(); ++i) {
         ASSERT_TRUE(peer.send_frame(0x1, "fill"));
         std::this_thread::sleep_for(10ms);
     }
