@@ -15,13 +15,13 @@ failed=0
 run_stage() {  # name, build dir, cmake args...
   local name=$1 dir=$2
   shift 2
-  echo "== $name: configure and build"
+  echo "== $name: configure and build ($(date +%T))"
   if ! cmake -S . -B "$dir" -G Ninja -DWS_WERROR=ON "$@" >/dev/null || ! cmake --build "$dir" -j"$jobs"; then
     echo "== $name: BUILD FAILED"
     failed=$((failed + 1))
     return
   fi
-  echo "== $name: test"
+  echo "== $name: test ($(date +%T))"
   local log="$dir/ctest.log"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 180 2>&1 | tee "$log"
   local total bad
@@ -42,7 +42,7 @@ fi
 if [ "${WS_SKIP_FUZZ:-0}" != 1 ]; then
   # Every libFuzzer target for a bounded time (about a minute in all); a crash, leak, timeout
   # or sanitizer report fails it. Its own last line is "N passed, N failed" over the targets.
-  echo "== fuzz"
+  echo "== fuzz ($(date +%T))"
   fuzz_log=build/fuzz.log
   mkdir -p build
   WS_FUZZ_BUILD_DIR=build/fuzz bash scripts/fuzz.sh 8 2>&1 | tee "$fuzz_log"
@@ -56,5 +56,6 @@ if [ "${WS_SKIP_FUZZ:-0}" != 1 ]; then
   fi
 fi
 
+echo "== done ($(date +%T))"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
