@@ -31,8 +31,8 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Blocked before any thread exists (libuv may start its pool in bind()), so that every
-    // thread inherits the mask and only the waiter below ever takes these signals.
+    // Blocked before any other thread exists, so that every thread (libuv's pool included,
+    // should it start) inherits the mask and only the waiter below takes these signals.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -137,10 +137,12 @@ echo "== wsload fails loudly on damaged echoes (faulty_proxy.py)"
 if command -v python3 >/dev/null; then
   for fault in "flip|corrupted|longer|shorter|opcode|continuation|RSV|masked|never sent" \
                "dup|corrupted|longer|shorter|opcode|continuation|RSV|masked|never sent" \
-               "stall|missing echo" "close|unexpectedly"; do
+               "swap|reordered" "stall|missing echo" "close|unexpectedly"; do
     mode=${fault%%|*}
-    start "proxy_$mode" python3 "$src/faulty_proxy.py" "$server_port" "$mode" 3000
-    expect_fail "proxy '$mode' after 3000 bytes" "${fault#*|}" "$wsload" "$PORT" -c 2 -s 16 -d 4 -t 2 -w 0 --stall-timeout 1
+    offset=3000
+    [ "$mode" = swap ] && offset=100  # frames, not bytes: echoes #100 and #101 change places
+    start "proxy_$mode" python3 "$src/faulty_proxy.py" "$server_port" "$mode" "$offset"
+    expect_fail "proxy '$mode' at $offset" "${fault#*|}" "$wsload" "$PORT" -c 2 -s 16 -d 4 -t 2 -w 0 --stall-timeout 2
     stop "$PID"
   done
 else

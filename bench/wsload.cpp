@@ -722,7 +722,13 @@ void Load::on_readable(std::size_t i) {
         } else if (errno == EAGAIN) {
             break;
         } else {
-            fail("connection %zu: read: %s (after %llu echoes)", i, std::strerror(errno),
+            const int err = errno;
+            if (err == ECONNRESET) {
+                fail("connection %zu: the server closed the connection unexpectedly: reset (after %llu echoes, %llu "
+                     "outstanding)", i, static_cast<unsigned long long>(c.next_recv),
+                     static_cast<unsigned long long>(outstanding(i)));
+            }
+            fail("connection %zu: read: %s (after %llu echoes)", i, std::strerror(err),
                  static_cast<unsigned long long>(c.next_recv));
         }
     }
@@ -739,6 +745,10 @@ void Load::flush(std::size_t i) {
         }
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && errno == EAGAIN) break;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+            fail("connection %zu: the server closed the connection unexpectedly: write: %s (after %llu echoes)", i,
+                 std::strerror(errno), static_cast<unsigned long long>(c.next_recv));
+        }
         fail("connection %zu: write: %s", i, std::strerror(errno));
     }
     want_write(c, !c.out.empty());
