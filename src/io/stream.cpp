@@ -286,8 +286,7 @@ void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
 std::uint8_t* Stream::prepare(std::size_t n) { return out_.reserve_more(n); }
 
 void Stream::commit(std::size_t n) {
-    out_.grow_size(n);
-    update_mirror();
+    out_.grow_size(n);  // published to other threads (update_mirror) when flushed
     // libuv may deliver many reads in one iteration before our flush runs: check the pause
     // threshold as output accumulates, so the overshoot is at most one read's worth.
     if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
@@ -304,7 +303,10 @@ std::size_t Stream::buffered_amount() const noexcept {
 void Stream::flush() {
     flush_scheduled_ = false;
     if (closing_ || !open_) return;
-    if (write_) return;  // a write is in flight; its callback continues
+    if (write_) {  // a write is in flight; its callback continues
+        update_mirror();
+        return;
+    }
     if (out_.empty()) {
         if (want_shutdown_ && !shut_down_) start_shutdown();
         return;

@@ -1,5 +1,6 @@
 #include "proto/mask.hpp"
 
+#include <bit>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -9,13 +10,15 @@
 namespace ws::proto {
 namespace {
 
-// The key rotated so that byte 0 of the result lines up with key[phase].
+// The key as a word whose byte 0 (in memory order) is key[phase].
 std::uint32_t rotated_key(MaskKey key, std::size_t phase) noexcept {
-    std::uint8_t r[4];
-    for (std::size_t i = 0; i < 4; ++i) r[i] = key[(phase + i) & 3];
     std::uint32_t k;
-    std::memcpy(&k, r, 4);
-    return k;
+    std::memcpy(&k, key.data(), 4);
+    if constexpr (std::endian::native == std::endian::little) {
+        return std::rotr(k, static_cast<int>(8 * phase));
+    } else {
+        return std::rotl(k, static_cast<int>(8 * phase));
+    }
 }
 
 std::uint64_t key64(std::uint32_t k32) noexcept {

@@ -382,9 +382,7 @@ bool Session::decode_chunk(const std::uint8_t* p, std::size_t n, bool last) {
     return true;
 }
 
-bool Session::check(Result<> r) {
-    if (r) return true;
-    const Error error = std::move(r).error();
+bool Session::check_failed(Error error) {
     events_.on_error(error);
     const CloseCode code = close_code_for(error);
     if (code == CloseCode::Empty) return state_ == State::Open || state_ == State::CloseSent;

@@ -129,7 +129,7 @@ public:
     // Acts on an error a handler returned (on_timeout, on_open, ...): reports it, then closes
     // with the matching code (a graceful closing handshake), drops the connection, or, for
     // the "report only" kinds, does nothing more.
-    void handle_error(Error error) { (void)check(std::move(error)); }
+    void handle_error(Error error) { (void)check_failed(std::move(error)); }
 
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
@@ -169,7 +169,13 @@ private:
     bool handle_close_frame(std::string_view payload);
     bool deliver_message();
     bool protocol_error(std::string details, CloseCode code = CloseCode::Protocol);
-    bool check(Result<> r);
+    // Acts on a callback's result; inline so that the common success costs one test.
+    bool check(Result<>&& r) {
+        if (r.ok()) [[likely]]
+            return true;
+        return check_failed(std::move(r).error());
+    }
+    bool check_failed(Error error);
 
     // Output.
     void write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_view payload);
