@@ -6,7 +6,7 @@
 // to its sender, or with --broadcast sent to every connection (the sender included: the
 // html_chat pattern). Settings for a benchmark, not for the open internet: up to 100,000
 // connections, 64 MiB frames and messages, no idle timeout (idle connections are the point
-// of one shape). --threads N>1 is accepted but runs one loop for now (multi-loop is planned).
+// of one shape). --threads N runs N event loops on N threads sharing the port (SO_REUSEPORT).
 // Stop it with SIGINT or SIGTERM: it shuts down gracefully (close frames, bounded wait).
 //
 // Drive it with wsload (bench/wsload.cpp) or bench (bench/bench.cpp).
@@ -64,10 +64,6 @@ int main(int argc, char** argv) {
         usage();
         return 2;
     }
-    if (threads > 1) {
-        std::fprintf(stderr, "bench_server: --threads %d: multi-loop is not implemented yet; running one loop\n", threads);
-    }
-
     // 10,000 idle connections need as many descriptors.
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -83,6 +79,7 @@ int main(int argc, char** argv) {
                                .max_message_size(kLimit)
                                .max_output_buffer(kLimit + (1u << 20))
                                .idle_timeout_ms(0)
+                               .threads(static_cast<unsigned>(threads))
                                .build([broadcast](ws::Sender out) {
                                    return [out, broadcast](const ws::Message& msg) {
                                        return broadcast ? out.broadcast(msg) : out.send(msg);

@@ -157,7 +157,6 @@ expect_ok "broadcast: 20 conns, 64 B, window 10" "$wsload" "$PORT" --broadcast -
 expect_key deliveries_per_s
 stop "$PID"
 start bench_threads "$bin/bench_server" 0 --threads 2
-if grep -q "not implemented yet" "$tmp/bench_threads.log"; then ok "--threads 2 says multi-loop is not implemented yet"; else bad "--threads 2 note"; fi
 expect_ok "--threads 2 still serves" "$wsload" "$PORT" -c 2 -t 0.3 -w 0
 stop "$PID"
 

@@ -25,6 +25,12 @@ struct Settings {
     std::size_t max_queue_bytes = 64u << 20;
     // Listen backlog. 1024 as WS-RS/mio.
     int backlog = 1024;
+    // Event loops, each on its own thread, sharing the listening port with SO_REUSEPORT (Linux
+    // spreads new connections over them), so one server can use every core. 1 by default.
+    // With more than one, handlers of different connections run on different threads (each
+    // connection stays on one), factory calls are serialized by ws-cpp, and broadcast and
+    // shutdown reach every loop.
+    unsigned threads = 1;
     // TCP_NODELAY on every socket: a WebSocket message is a unit, and ws-cpp already batches
     // the writes of one loop iteration, so Nagle only adds latency. On by default.
     bool tcp_nodelay = true;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ws/address.hpp"
 #include "ws/error.hpp"
@@ -43,7 +44,8 @@ public:
     Result<> connect(std::string_view url);
     Result<> connect(const Url& url);
     // Runs the event loop on this thread until shutdown(), or, with no listener, until the
-    // last connection ends. May be called again afterwards.
+    // last connection ends. May be called again afterwards. With Settings::threads = N > 1 it
+    // also runs N - 1 more loops on threads of their own and returns when all have ended.
     Result<> run();
     // A Sender for every connection at once: send = broadcast, close/ping/pong go to all,
     // shutdown works even with no connection.
@@ -54,7 +56,8 @@ public:
 
 private:
     WebSocket(std::unique_ptr<Factory> factory, const Settings& settings, int);
-    std::unique_ptr<detail::Runtime> runtime_;
+    std::unique_ptr<detail::Runtime> runtime_;               // the primary loop (runs in run())
+    std::vector<std::unique_ptr<detail::Runtime>> extra_;    // Settings::threads - 1 more loops
 };
 
 // Sets Settings one by one (or all at once) and builds WebSockets.
@@ -72,6 +75,7 @@ public:
     Builder& max_queue_bytes(std::size_t n) { settings_.max_queue_bytes = n; return *this; }
     Builder& message_timeout_ms(std::uint32_t ms) { settings_.message_timeout_ms = ms; return *this; }
     Builder& backlog(int n) { settings_.backlog = n; return *this; }
+    Builder& threads(unsigned n) { settings_.threads = n; return *this; }
     Builder& tcp_nodelay(bool on) { settings_.tcp_nodelay = on; return *this; }
     Builder& max_frame_size(std::uint64_t n) { settings_.max_frame_size = n; return *this; }
     Builder& max_message_size(std::uint64_t n) { settings_.max_message_size = n; return *this; }

@@ -33,9 +33,12 @@ void log_error(std::string_view what, const Error& e) {
 
 }  // namespace
 
-Runtime::Runtime(std::unique_ptr<Factory> factory, const Settings& settings)
+Runtime::Runtime(std::shared_ptr<Factory> factory, const Settings& settings,
+                 std::shared_ptr<std::mutex> factory_mutex, bool primary)
     : settings_(settings),
       factory_(std::move(factory)),
+      factory_mutex_(std::move(factory_mutex)),
+      primary_(primary),
       loop_(std::max<std::size_t>(settings.read_buffer_size, 1024)),
       server_config_(make_config(settings, &mask_keys_)),
       client_config_(make_config(settings, &mask_keys_)),
@@ -60,14 +63,33 @@ Runtime::~Runtime() {
 
 // ---- setup -----------------------------------------------------------------------------
 
-Result<> Runtime::bind(std::string_view addr) {
+template <class F>
+auto Runtime::with_factory(F&& f) {
+    std::unique_lock<std::mutex> lock;
+    if (factory_mutex_) lock = std::unique_lock<std::mutex>(*factory_mutex_);
+    return f(*factory_);
+}
+
+void Runtime::factory_on_shutdown() {
+    if (factory_shutdown_called_ || !primary_) return;
+    factory_shutdown_called_ = true;
+    try {
+        with_factory([](Factory& f) {
+            f.on_shutdown();
+            return 0;
+        });
+    } catch (...) {
+    }
+}
+
+Result<> Runtime::bind(std::string_view addr, bool reuse_port) {
     if (listener_ && listener_->is_listening()) return Error(ErrorKind::Internal, "this WebSocket already listens");
     auto addresses = io::resolve_for_bind(addr);
     if (!addresses) return std::move(addresses).error();
     Result<> last = Error(ErrorKind::Internal, "no address given");
     for (const auto& a : *addresses) {
         auto listener = std::make_unique<io::Listener>(loop_, [this] { on_connection(); });
-        last = listener->bind_and_listen(a, settings_.backlog);
+        last = listener->bind_and_listen(a, settings_.backlog, reuse_port);
         if (last) {
             listener_ = std::move(listener);
             return {};
@@ -101,13 +123,7 @@ Result<> Runtime::run() {
     commands_.clear();
     shared_->set_running(false);
     running_ = false;
-    if (!factory_shutdown_called_) {
-        factory_shutdown_called_ = true;
-        try {
-            factory_->on_shutdown();
-        } catch (...) {
-        }
-    }
+    factory_on_shutdown();
     if (rc < 0) return Error(ErrorKind::Io, "event loop failed: " + io::error_message(rc), rc);
     return {};
 }
@@ -156,7 +172,7 @@ void Runtime::on_connection() {
     }
     std::unique_ptr<Handler> handler;
     try {
-        handler = factory_->server_connected(sender_for(slot, id));
+        handler = with_factory([&](Factory& f) { return f.server_connected(sender_for(slot, id)); });
     } catch (const std::exception& e) {
         log_error("factory", Error(ErrorKind::Internal, std::string("server_connected threw: ") + e.what()));
     } catch (...) {
@@ -194,7 +210,7 @@ Result<> Runtime::connect(const Url& url, Connection* origin) {
     }
     std::unique_ptr<Handler> handler;
     try {
-        handler = factory_->client_connected(sender_for(slot, id));
+        handler = with_factory([&](Factory& f) { return f.client_connected(sender_for(slot, id)); });
     } catch (const std::exception& e) {
         c->abort();
         return fail(Error(ErrorKind::Internal, std::string("client_connected threw: ") + e.what()));
@@ -244,7 +260,10 @@ void Runtime::connection_closed(Connection* c) {
     delete c;
     if (handler) {
         try {
-            factory_->connection_lost(std::move(handler));
+            with_factory([&](Factory& f) {
+                f.connection_lost(std::move(handler));
+                return 0;
+            });
         } catch (...) {
         }
     }
@@ -321,6 +340,13 @@ Result<> Runtime::pong(std::uint32_t slot, std::uint32_t id, std::string_view pa
     return {};
 }
 
+void Runtime::request_shutdown() {
+    Command c{};
+    c.kind = Command::Kind::Shutdown;
+    c.slot = Sender::kAll;
+    (void)shared_->push(std::move(c));
+}
+
 void Runtime::shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
@@ -330,13 +356,7 @@ void Runtime::shutdown() {
         if (Connection* c = slots_[i]) c->shutdown();
     }
     for (Connection* c : std::vector<Connection*>(rejecting_)) c->abort();
-    if (!factory_shutdown_called_) {
-        factory_shutdown_called_ = true;
-        try {
-            factory_->on_shutdown();
-        } catch (...) {
-        }
-    }
+    factory_on_shutdown();
 }
 
 // ---- timers ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -25,10 +26,14 @@ namespace ws::detail {
 
 class Runtime {
 public:
-    Runtime(std::unique_ptr<Factory> factory, const Settings& settings);
+    // `factory_mutex` is set when several loops share the factory (Settings::threads > 1): every
+    // factory call then holds it. Only the `primary` loop calls Factory::on_shutdown.
+    Runtime(std::shared_ptr<Factory> factory, const Settings& settings,
+            std::shared_ptr<std::mutex> factory_mutex = nullptr, bool primary = true);
     ~Runtime();
 
-    Result<> bind(std::string_view addr);
+    // `reuse_port`: bind with SO_REUSEPORT, beside other loops on the same address.
+    Result<> bind(std::string_view addr, bool reuse_port = false);
     Result<> run();
     Result<SocketAddr> local_addr() const;
     const Settings& settings() const noexcept { return settings_; }
@@ -50,6 +55,8 @@ public:
     // `origin` is the connection whose handler hears about a failure to start (or null).
     Result<> connect(const Url& url, Connection* origin = nullptr);
     void shutdown();
+    // From any thread: asks this loop to shut down (queued; ignored once it has ended).
+    void request_shutdown();
     Connection* find(std::uint32_t slot, std::uint32_t id) noexcept;
     std::size_t buffered_amount(std::uint32_t slot, std::uint32_t id) noexcept;
 
@@ -67,8 +74,14 @@ private:
     void arm_user_timer();
     bool allocate_slot(std::uint32_t& slot, std::uint32_t& id);
 
+    template <class F>
+    auto with_factory(F&& f);
+    void factory_on_shutdown();
+
     Settings settings_;
-    std::unique_ptr<Factory> factory_;
+    std::shared_ptr<Factory> factory_;
+    std::shared_ptr<std::mutex> factory_mutex_;
+    bool primary_;
     io::Loop loop_;
     proto::BatchedMaskKeys mask_keys_;
     proto::SessionConfig server_config_;

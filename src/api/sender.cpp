@@ -1,4 +1,6 @@
-// ws::Sender: acts at once on the loop thread, queues a command from any other thread.
+// ws::Sender: acts at once on the loop thread, queues a command from any other thread. With
+// several loops (Settings::threads > 1), what concerns every connection (broadcast, the
+// broadcaster's close/ping/pong/timeout, shutdown) goes to every loop.
 #include "ws/sender.hpp"
 
 #include "api/runtime.hpp"
@@ -20,16 +22,36 @@ detail::Command command(detail::Command::Kind kind, std::uint32_t slot, std::uin
     return c;
 }
 
+// On the loop that owns `loop`: `direct(runtime)`; from any other thread: queue `cmd` there.
+template <class Direct>
+Result<> on_loop(detail::Shared& loop, detail::Command cmd, Direct&& direct) {
+    if (loop.on_loop_thread()) return direct(*loop.runtime());
+    return loop.push(std::move(cmd));
+}
+
+// The same on this loop and on every sibling loop; the first error is returned.
+template <class Direct>
+Result<> on_every_loop(detail::Shared& self, const detail::Command& cmd, Direct&& direct) {
+    Result<> result = on_loop(self, cmd, direct);
+    for (const auto& weak : self.siblings) {
+        if (auto sibling = weak.lock()) {
+            auto r = on_loop(*sibling, cmd, direct);
+            if (result && !r) result = std::move(r);
+        }
+    }
+    return result;
+}
+
 }  // namespace
 
 Result<> Sender::send(const Message& msg) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
+    if (slot_ == kAll) return broadcast(msg);
     if (s->on_loop_thread()) return s->runtime()->send(slot_, id_, msg);
     // Off the loop thread: validate here, so the producer pays for it and the loop does not.
     if (msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
-    if (slot_ == kAll) return broadcast(msg);
     // The output cap, checked against what the connection held when the loop last published
     // it, so that the caller sees Capacity as on the loop thread. (Sends queued meanwhile are
     // bounded by Settings::max_queue_bytes; one that no longer fits when the loop takes it is
@@ -52,73 +74,73 @@ Result<> Sender::send(const Message& msg) const {
 Result<> Sender::broadcast(const Message& msg) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
-    if (s->on_loop_thread()) return s->runtime()->broadcast(msg);
     if (msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
     auto c = command(detail::Command::Kind::Broadcast, slot_, id_);
     c.op = msg.opcode();
     c.utf8_checked = true;
-    c.data.assign(msg.bytes());
-    return s->push(std::move(c));
+    if (!s->on_loop_thread() || !s->siblings.empty()) c.data.assign(msg.bytes());
+    return on_every_loop(*s, c, [&](detail::Runtime& rt) { return rt.broadcast(msg, true); });
 }
 
 Result<> Sender::close(CloseCode code, std::string_view reason) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
     if (auto ok = proto::check_close_args(code, reason); !ok) return ok;
-    if (s->on_loop_thread()) return s->runtime()->close(slot_, id_, code, reason);
     auto c = command(detail::Command::Kind::Close, slot_, id_);
     c.code = code;
     c.data.assign(reason);
-    return s->push(std::move(c));
+    auto direct = [&](detail::Runtime& rt) { return rt.close(slot_, id_, code, reason); };
+    return slot_ == kAll ? on_every_loop(*s, c, direct) : on_loop(*s, std::move(c), direct);
 }
 
 Result<> Sender::ping(std::string_view payload) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
     if (payload.size() > proto::kMaxControlPayload) return Error(ErrorKind::Protocol, "ping payload longer than 125 bytes");
-    if (s->on_loop_thread()) return s->runtime()->ping(slot_, id_, payload);
     auto c = command(detail::Command::Kind::Ping, slot_, id_);
     c.data.assign(payload);
-    return s->push(std::move(c));
+    auto direct = [&](detail::Runtime& rt) { return rt.ping(slot_, id_, payload); };
+    return slot_ == kAll ? on_every_loop(*s, c, direct) : on_loop(*s, std::move(c), direct);
 }
 
 Result<> Sender::pong(std::string_view payload) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
     if (payload.size() > proto::kMaxControlPayload) return Error(ErrorKind::Protocol, "pong payload longer than 125 bytes");
-    if (s->on_loop_thread()) return s->runtime()->pong(slot_, id_, payload);
     auto c = command(detail::Command::Kind::Pong, slot_, id_);
     c.data.assign(payload);
-    return s->push(std::move(c));
+    auto direct = [&](detail::Runtime& rt) { return rt.pong(slot_, id_, payload); };
+    return slot_ == kAll ? on_every_loop(*s, c, direct) : on_loop(*s, std::move(c), direct);
 }
 
 Result<Timeout> Sender::timeout(std::uint64_t ms, Token token) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
     const Timeout handle{s->next_timeout_id()};
-    if (s->on_loop_thread()) {
-        s->runtime()->add_timeout(slot_, id_, ms, token, handle);
-        return handle;
-    }
     auto c = command(detail::Command::Kind::Timeout, slot_, id_);
     c.number = ms;
     c.token = token.value;
     c.extra = handle.id;
-    if (auto r = s->push(std::move(c)); !r) return std::move(r).error();
+    auto direct = [&](detail::Runtime& rt) {
+        rt.add_timeout(slot_, id_, ms, token, handle);
+        return Result<>();
+    };
+    auto r = slot_ == kAll ? on_every_loop(*s, c, direct) : on_loop(*s, std::move(c), direct);
+    if (!r) return std::move(r).error();
     return handle;
 }
 
 Result<> Sender::cancel(Timeout timeout) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
-    if (s->on_loop_thread()) {
-        s->runtime()->cancel_timeout(timeout);
-        return {};
-    }
     auto c = command(detail::Command::Kind::Cancel, slot_, id_);
     c.number = timeout.id;
-    return s->push(std::move(c));
+    auto direct = [&](detail::Runtime& rt) {
+        rt.cancel_timeout(timeout);
+        return Result<>();
+    };
+    return slot_ == kAll ? on_every_loop(*s, c, direct) : on_loop(*s, std::move(c), direct);
 }
 
 Result<> Sender::connect(std::string_view url) const {
@@ -130,23 +152,20 @@ Result<> Sender::connect(std::string_view url) const {
 Result<> Sender::connect(const Url& url) const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
-    if (s->on_loop_thread()) {
-        detail::Runtime* rt = s->runtime();
-        return rt->connect(url, slot_ == kAll ? nullptr : rt->find(slot_, id_));
-    }
     auto c = command(detail::Command::Kind::Connect, slot_, id_);
     c.data = url.to_string();
-    return s->push(std::move(c));
+    return on_loop(*s, std::move(c), [&](detail::Runtime& rt) {
+        return rt.connect(url, slot_ == kAll ? nullptr : rt.find(slot_, id_));
+    });
 }
 
 Result<> Sender::shutdown() const {
     detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
-    if (s->on_loop_thread()) {
-        s->runtime()->shutdown();
-        return {};
-    }
-    return s->push(command(detail::Command::Kind::Shutdown, slot_, id_));
+    return on_every_loop(*s, command(detail::Command::Kind::Shutdown, slot_, id_), [](detail::Runtime& rt) {
+        rt.shutdown();
+        return Result<>();
+    });
 }
 
 std::size_t Sender::buffered_amount() const noexcept {

@@ -83,6 +83,9 @@ public:
 
     // Settings::max_output_buffer, for the check a Sender makes off the loop thread.
     std::size_t max_output_buffer = 0;
+    // The other loops of the same WebSocket (Settings::threads > 1); set before any loop runs,
+    // read-only afterwards. Broadcast and shutdown reach them too.
+    std::vector<std::weak_ptr<Shared>> siblings;
 
     std::uint64_t next_timeout_id() noexcept { return timeout_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
 

@@ -1,6 +1,9 @@
 #include "io/listener.hpp"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <uv.h>
 
 #include "io/address.hpp"
@@ -20,7 +23,7 @@ Listener::~Listener() {
     }
 }
 
-Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog) {
+Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog, bool reuse_port) {
     if (open_) return Error(ErrorKind::Internal, "already listening");
     int rc = uv_tcp_init_ex(loop_.uv(), tcp_, addr.ss_family);
     if (rc < 0) return Error(ErrorKind::Io, "socket: " + error_message(rc), rc);
@@ -32,6 +35,17 @@ Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog) {
         const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
         // "[::]" means every address; a specific IPv6 address means only that one.
         if (!IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) flags |= UV_TCP_IPV6ONLY;
+    }
+    if (reuse_port) {
+        // libuv 1.44 has no flag for it: set it on the socket uv_tcp_init_ex created.
+        uv_os_fd_t fd = -1;
+        uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_), &fd);
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+            const int err = -errno;
+            close();
+            return Error(ErrorKind::Io, "SO_REUSEPORT: " + error_message(err), err);
+        }
     }
     rc = uv_tcp_bind(tcp_, sa, flags);
     if (rc == 0) {

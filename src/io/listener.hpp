@@ -29,7 +29,8 @@ public:
 
     // Binds to one address and listens. An IPv6 wildcard also accepts IPv4 where the system
     // allows it; an IPv6 address is bound IPv6-only otherwise.
-    Result<> bind_and_listen(const sockaddr_storage& addr, int backlog);
+    // `reuse_port`: SO_REUSEPORT, so that several loops can listen on the same address.
+    Result<> bind_and_listen(const sockaddr_storage& addr, int backlog, bool reuse_port = false);
     // Moves the pending connection into `stream` (which must be open()ed). 0 or libuv error.
     int accept(Stream& stream);
     std::optional<SocketAddr> local_addr() const;
