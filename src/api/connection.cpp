@@ -230,6 +230,13 @@ void Connection::check_deadline(std::uint64_t now) {
         }
         case Phase::Open: {
             if (message_overdue(now)) return;
+            // Quiet for a whole sweep: an idle connection keeps no buffers (they are allocated
+            // again, once, when it next talks).
+            if (now - last_read_ >= runtime_.settings().timer_sweep_ms && !buffers_released_) {
+                stream_.release_idle_buffers();
+                session_.release_idle_buffers();
+                buffers_released_ = true;
+            }
             const std::uint32_t idle = idle_timeout();
             if (idle == 0) return;
             if (!ping_outstanding_) {
@@ -330,6 +337,7 @@ Result<> Connection::on_send_frame(Frame& frame) {
 void Connection::on_read(std::span<std::uint8_t> data) {
     last_read_ = runtime_.now();
     ping_outstanding_ = false;
+    buffers_released_ = false;
     if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
     session_.feed(data);
     if (!session_.receiving()) {

@@ -118,6 +118,7 @@ private:
     bool ping_outstanding_ = false;
     bool paused_ = false;
     bool close_reported_ = false;
+    bool buffers_released_ = false;  // released by the sweep since the last read
     int open_status_ = 0;
 };
 

@@ -97,6 +97,11 @@ public:
     std::uint8_t* prepare(std::size_t n) override;
     void commit(std::size_t n) override;
 
+    // Gives back the output buffer's memory if nothing is waiting in it (an idle connection
+    // should cost no buffer; an active one keeps its buffer so that sending does not allocate).
+    void release_idle_buffers() noexcept {
+        if (out_.empty() && !write_) out_.release();
+    }
     // Bytes written by the owner but not yet taken by the kernel.
     std::size_t buffered_amount() const noexcept;
     // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).

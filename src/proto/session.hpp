@@ -134,6 +134,10 @@ public:
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
     bool is_open() const noexcept { return state_ == State::Open; }
+    // Gives back the message assembly buffer's memory when no message is being assembled.
+    void release_idle_buffers() noexcept {
+        if (!in_message_ && !in_payload_) std::string().swap(buffer_);
+    }
     // True while an incoming frame or message is only partly received.
     bool receiving() const noexcept { return in_message_ || in_payload_ || header_have_ != 0; }
     // True once on_open ran.
