@@ -8,6 +8,10 @@
 
 namespace ws::io {
 
+namespace {
+constexpr std::size_t kMaxKeptCork = 1u << 20;
+}  // namespace
+
 std::string error_message(int uv_code) {
     if (uv_code == 0) return "ok";
     return std::string(uv_err_name(uv_code)) + ": " + uv_strerror(uv_code);
@@ -79,6 +83,8 @@ void Loop::flush_all() {
         }
         flushing_.clear();
     }
+    // One big message made the cork buffer big: do not keep that for ever.
+    if (cork_.empty() && cork_.capacity() > kMaxKeptCork) cork_.release();
 }
 
 }  // namespace ws::io

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "io/byte_buffer.hpp"
+
 struct uv_loop_s;
 struct uv_prepare_s;
 struct uv_check_s;
@@ -46,6 +48,15 @@ public:
     // its read callback returns; nothing may keep a pointer into it after that.
     std::span<std::uint8_t> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size_}; }
 
+    // The loop-wide cork buffer: the output of the one stream being written to right now. A
+    // stream that has nothing waiting writes here instead of into a buffer of its own; the
+    // bytes leave with one write when it is flushed, or as soon as another stream starts
+    // writing. So a connection owns an output buffer only while the kernel leaves it something
+    // to send later, and an idle connection owns none.
+    ByteBuffer& cork() noexcept { return cork_; }
+    Stream* cork_owner() const noexcept { return cork_owner_; }
+    void set_cork_owner(Stream* s) noexcept { cork_owner_ = s; }
+
     // Asks for `stream` to be flushed when this iteration's callbacks are done.
     void schedule_flush(Stream& stream);
     void cancel_flush(Stream& stream);
@@ -61,6 +72,8 @@ private:
     std::unique_ptr<uv_prepare_s> prepare_;
     std::unique_ptr<uv_check_s> check_;
     std::vector<Stream*> dirty_;
+    ByteBuffer cork_;
+    Stream* cork_owner_ = nullptr;
     std::vector<Stream*> flushing_;
     std::unique_ptr<std::uint8_t[]> read_buffer_;
     std::size_t read_buffer_size_;

@@ -196,6 +196,10 @@ Stream::Stream(Loop& loop, StreamHandler& handler) : loop_(loop), handler_(handl
 Stream::~Stream() {
     // The owner destroys a Stream only after on_closed (or before open()).
     if (flush_scheduled_) loop_.cancel_flush(*this);
+    if (corked()) {
+        loop_.cork().clear();
+        loop_.set_cork_owner(nullptr);
+    }
     if (connect_ && connect_->resolve) connect_->resolve->stream = nullptr;
 }
 
@@ -283,10 +287,21 @@ void Stream::stop_reading() {
 
 void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
 
-std::uint8_t* Stream::prepare(std::size_t n) { return out_.reserve_more(n); }
+bool Stream::corked() const noexcept { return loop_.cork_owner() == this; }
+
+std::uint8_t* Stream::prepare(std::size_t n) {
+    // Our own pending output (a write in flight, or what waits after it) comes first.
+    if (write_ || !out_.empty()) return out_.reserve_more(n);
+    if (Stream* owner = loop_.cork_owner(); owner != this) {
+        if (owner != nullptr) owner->uncork();
+        loop_.set_cork_owner(this);
+    }
+    return loop_.cork().reserve_more(n);
+}
 
 void Stream::commit(std::size_t n) {
-    out_.grow_size(n);  // published to other threads (update_mirror) when flushed
+    // prepare() chose the buffer; nothing can change that choice before this commit.
+    (corked() ? loop_.cork() : out_).grow_size(n);  // published to other threads when flushed
     // libuv may deliver many reads in one iteration before our flush runs: check the pause
     // threshold as output accumulates, so the overshoot is at most one read's worth.
     if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
@@ -297,60 +312,92 @@ void Stream::commit(std::size_t n) {
 }
 
 std::size_t Stream::buffered_amount() const noexcept {
-    return out_.size() + (write_ ? write_->bytes.size() : 0);
+    return out_.size() + (write_ ? write_->bytes.size() : 0) + (corked() ? loop_.cork().size() : 0);
 }
 
-void Stream::flush() {
-    flush_scheduled_ = false;
-    if (closing_ || !open_) return;
-    if (write_) {  // a write is in flight; its callback continues
-        update_mirror();
-        return;
-    }
-    if (out_.empty()) {
-        if (want_shutdown_ && !shut_down_) start_shutdown();
-        return;
-    }
-    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(out_.data()), static_cast<unsigned>(out_.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), &buf, 1);
+int Stream::send_buffer(ByteBuffer& buf) {
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf.data()), static_cast<unsigned>(buf.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), &b, 1);
     if (n == UV_EAGAIN) n = 0;
     if (n < 0) {
-        out_.clear();
-        handler_.on_io_error(n);
-        return;
+        buf.clear();
+        return n;
     }
     const auto written = static_cast<std::size_t>(n);
-    if (written == out_.size()) {
-        out_.clear();
-        if (out_.capacity() > kKeepOutputCapacity) out_.release();
-        update_mirror();
-        if (paused_) apply_back_pressure();  // everything went out: read again
-        if (drain_notice_) {
-            drain_notice_ = false;
-            handler_.on_drain();
-            if (closing_) return;
-        }
-        if (want_shutdown_ && !shut_down_) start_shutdown();
-        return;
+    if (written == buf.size()) {
+        buf.clear();
+        return 0;
     }
-    // The kernel took part of it: hand the rest to a queued write and keep the buffer for new
-    // output. Only the unsent tail is copied.
+    // The kernel took part of it: the rest goes to a queued write. Only the unsent tail is
+    // copied, into memory this stream owns until the write completes.
     write_ = std::make_unique<WriteRequest>();
     write_->stream = this;
     write_->req.data = write_.get();
-    const std::size_t rest = out_.size() - written;
-    std::memcpy(write_->bytes.reserve_more(rest), out_.data() + written, rest);
+    const std::size_t rest = buf.size() - written;
+    std::memcpy(write_->bytes.reserve_more(rest), buf.data() + written, rest);
     write_->bytes.grow_size(rest);
-    out_.clear();
+    buf.clear();
     uv_buf_t wbuf = uv_buf_init(reinterpret_cast<char*>(write_->bytes.data()), static_cast<unsigned>(rest));
     const int rc = uv_write(&write_->req, reinterpret_cast<uv_stream_t*>(tcp()), &wbuf, 1, &Callbacks::write);
     if (rc < 0) {
         write_.reset();
-        handler_.on_io_error(rc);
+        return rc;
+    }
+    return 0;
+}
+
+void Stream::uncork() {
+    ByteBuffer& cork = loop_.cork();
+    loop_.set_cork_owner(nullptr);
+    if (cork.empty()) return;
+    if (const int rc = send_buffer(cork); rc < 0) deferred_error_ = rc;
+    // Errors, drain notices and shutdown are handled in our own flush (still scheduled: the
+    // commit that filled the cork scheduled it), not inside another stream's write.
+    if (!flush_scheduled_ && !closing_) {
+        flush_scheduled_ = true;
+        loop_.schedule_flush(*this);
+    }
+}
+
+void Stream::flush() {
+    flush_scheduled_ = false;
+    if (closing_ || !open_) {
+        if (corked()) {
+            loop_.cork().clear();
+            loop_.set_cork_owner(nullptr);
+        }
         return;
     }
+    if (deferred_error_ != 0) {
+        const int error = deferred_error_;
+        deferred_error_ = 0;
+        handler_.on_io_error(error);
+        return;
+    }
+    if (!write_) {
+        ByteBuffer& buf = corked() ? loop_.cork() : out_;
+        if (corked()) loop_.set_cork_owner(nullptr);
+        if (!buf.empty()) {
+            if (const int rc = send_buffer(buf); rc < 0) {
+                handler_.on_io_error(rc);
+                return;
+            }
+        }
+    }
     update_mirror();
-    apply_back_pressure();
+    if (write_) {  // waiting for the peer; write_done continues
+        apply_back_pressure();
+        return;
+    }
+    // Everything is out.
+    if (out_.capacity() > kKeepOutputCapacity) out_.release();
+    if (paused_) apply_back_pressure();  // read again
+    if (drain_notice_) {
+        drain_notice_ = false;
+        handler_.on_drain();
+        if (closing_) return;
+    }
+    if (want_shutdown_ && !shut_down_) start_shutdown();
 }
 
 void Stream::apply_back_pressure() {
@@ -374,30 +421,21 @@ void Stream::write_done(int status) {
         handler_.on_io_error(status);
         return;
     }
-    if (!out_.empty()) {
-        // More was written meanwhile: flush it, and let flush() report the drain (once) when
-        // it all goes out, or a later write_done when it does not.
-        drain_notice_ = true;
-        flush();
-        return;
-    }
-    if (out_.capacity() > kKeepOutputCapacity) out_.release();
-    update_mirror();
-    apply_back_pressure();
-    drain_notice_ = false;
-    handler_.on_drain();
-    if (want_shutdown_ && !shut_down_ && !write_ && out_.empty() && !closing_) start_shutdown();
+    // We waited for the peer: flush what was written meanwhile; the drain is reported (once)
+    // when everything is out, here or after a later write.
+    drain_notice_ = true;
+    flush();
 }
 
 void Stream::shutdown(bool close_when_sent) {
     if (closing_) return;
     if (close_when_sent) close_after_shutdown_ = true;
     if (want_shutdown_) {
-        if (close_when_sent && shut_down_ && !write_ && out_.empty()) close();
+        if (close_when_sent && shut_down_ && buffered_amount() == 0) close();
         return;
     }
     want_shutdown_ = true;
-    if (!write_ && out_.empty()) {
+    if (buffered_amount() == 0) {
         start_shutdown();
     } else if (!write_ && !flush_scheduled_) {
         flush_scheduled_ = true;
@@ -433,6 +471,10 @@ void Stream::close() {
         }
     }
     closing_ = true;
+    if (corked()) {  // what this stream had corked is dropped with it
+        loop_.cork().clear();
+        loop_.set_cork_owner(nullptr);
+    }
     if (mirror_ != nullptr) mirror_->store(0, std::memory_order_relaxed);
     mirror_ = nullptr;
     if (flush_scheduled_) {

@@ -14,6 +14,7 @@
 
 #include <sys/socket.h>
 
+#include "io/byte_buffer.hpp"
 #include "proto/session.hpp"
 #include "ws/address.hpp"
 
@@ -40,33 +41,6 @@ public:
     virtual void on_connected(int status) = 0;
     // The handle is closed; the owner may destroy the Stream now (and only now).
     virtual void on_closed() = 0;
-};
-
-// A byte buffer that owns its storage and grows geometrically; no per-write allocation once
-// it has reached a connection's working size.
-class ByteBuffer {
-public:
-    ByteBuffer() = default;
-    ~ByteBuffer();
-    ByteBuffer(const ByteBuffer&) = delete;
-    ByteBuffer& operator=(const ByteBuffer&) = delete;
-    ByteBuffer(ByteBuffer&& other) noexcept;
-    ByteBuffer& operator=(ByteBuffer&& other) noexcept;
-
-    std::uint8_t* data() noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
-    std::size_t capacity() const noexcept { return capacity_; }
-    bool empty() const noexcept { return size_ == 0; }
-    // Room for `n` more bytes at data() + size().
-    std::uint8_t* reserve_more(std::size_t n);
-    void grow_size(std::size_t n) noexcept { size_ += n; }
-    void clear() noexcept { size_ = 0; }
-    void release() noexcept;
-
-private:
-    std::uint8_t* data_ = nullptr;
-    std::size_t size_ = 0;
-    std::size_t capacity_ = 0;
 };
 
 class Stream final : public proto::Output {
@@ -139,6 +113,12 @@ private:
     friend struct Callbacks;
 
     void write_done(int status);
+    bool corked() const noexcept;
+    // Sends this stream's bytes from the cork buffer now (another stream needs it).
+    void uncork();
+    // Sends `buf` (out_ or the cork): what the kernel takes now, the rest through a queued
+    // write; leaves `buf` empty. 0 or a libuv error.
+    int send_buffer(ByteBuffer& buf);
     void update_mirror() noexcept {
         if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
     }
@@ -160,6 +140,7 @@ private:
     bool paused_ = false;
     bool drain_notice_ = false;
     bool close_after_shutdown_ = false;
+    int deferred_error_ = 0;  // a write error met while uncorking for another stream
     bool reading_ = false;
     bool flush_scheduled_ = false;
     bool want_shutdown_ = false;

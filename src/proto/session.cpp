@@ -12,9 +12,14 @@ namespace ws::proto {
 namespace {
 
 constexpr std::size_t kNoBuffer = static_cast<std::size_t>(-1);
-// A receive buffer that grew past this for one large message is released afterwards, so a
-// connection that once took a big message does not keep its memory while idle.
-constexpr std::size_t kKeepBufferCapacity = 64u << 10;
+// The assembly buffer keeps up to this much capacity between messages, so that a stream of
+// large messages does not allocate each time; more is released after the message, and an idle
+// connection gives all of it back (release_idle_buffers, from the Connection's sweep).
+constexpr std::size_t kKeepBufferCapacity = 1u << 20;
+// A buffered frame up to this size gets its whole payload reserved when its first piece
+// arrives (one allocation instead of doubling); larger ones grow as their bytes arrive, so a
+// header alone cannot make us reserve much.
+constexpr std::size_t kReserveFrameLimit = 1u << 20;
 constexpr std::size_t kMaxCloseReason = 123;
 
 // The longest prefix of `s` that is at most `max` bytes and ends on a UTF-8 character boundary.
@@ -356,6 +361,9 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
         return end_frame(chunk, kNoBuffer);
     }
 
+    if (!frame_buffered_ && message_rsv_ == 0 && frame_.payload_len <= kReserveFrameLimit) {
+        buffer_.reserve(buffer_.size() + static_cast<std::size_t>(frame_.payload_len));
+    }
     frame_buffered_ = true;
     if (message_rsv_ != 0) {
         if (!decode_chunk(p, n, frame_.fin && payload_left_ == 0)) return false;
