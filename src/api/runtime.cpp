@@ -15,7 +15,7 @@ namespace {
 // connections are closed without an answer (still accepted, so the loop never spins).
 constexpr std::size_t kMaxRejecting = 64;
 
-proto::SessionConfig make_config(const Settings& s, proto::MaskKeySource* masks) {
+proto::SessionConfig make_config(const Settings& s, proto::MaskKeySource* masks, std::string* scratch) {
     proto::SessionConfig c;
     c.max_frame_size = s.max_frame_size;
     c.max_message_size = s.max_message_size;
@@ -24,6 +24,7 @@ proto::SessionConfig make_config(const Settings& s, proto::MaskKeySource* masks)
     c.fragment_size = s.fragment_size;
     c.auto_pong = s.auto_pong;
     c.masks = masks;
+    c.scratch = scratch;
     return c;
 }
 
@@ -40,8 +41,8 @@ Runtime::Runtime(std::shared_ptr<Factory> factory, const Settings& settings,
       factory_mutex_(std::move(factory_mutex)),
       primary_(primary),
       loop_(std::max<std::size_t>(settings.read_buffer_size, 1024)),
-      server_config_(make_config(settings, &mask_keys_)),
-      client_config_(make_config(settings, &mask_keys_)),
+      server_config_(make_config(settings, &mask_keys_, &encode_scratch_)),
+      client_config_(make_config(settings, &mask_keys_, &encode_scratch_)),
       shared_(std::make_shared<Shared>(settings.queue_size, settings.max_queue_bytes, settings.max_connections + 1)),
       wakeup_(loop_, [this] { on_wakeup(); }),
       sweep_timer_(loop_, [this] { sweep(); }),

@@ -84,6 +84,7 @@ private:
     bool primary_;
     io::Loop loop_;
     proto::BatchedMaskKeys mask_keys_;
+    std::string encode_scratch_;  // the sessions' extension output (SessionConfig::scratch)
     proto::SessionConfig server_config_;
     proto::SessionConfig client_config_;
     std::shared_ptr<Shared> shared_;

@@ -88,7 +88,7 @@ void Session::start_client(Request request) {
         request.add_extension(factory->offer().to_string());
     }
     write_raw(request.format());
-    client_request_ = std::make_unique<Request>(std::move(request));
+    before_open().client_request = std::make_unique<Request>(std::move(request));
 }
 
 // ---- input -------------------------------------------------------------------------------
@@ -104,27 +104,41 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
 
 std::size_t Session::feed_handshake(std::span<std::uint8_t> data) {
     const std::size_t limit = config_.max_handshake_size;
-    const std::size_t before = head_.size();
+    const std::string_view chunk(reinterpret_cast<const char*>(data.data()), data.size());
+    if (!before_open_ || before_open_->head.empty()) {
+        // The usual case: the whole head in one read. Parse it where it lies, no copy.
+        const std::size_t end = find_head_end(chunk.substr(0, limit));
+        if (end != 0) {
+            handle_head(chunk.substr(0, end));
+            return end;
+        }
+    }
+    std::string& head = before_open().head;
+    const std::size_t before = head.size();
     const std::size_t take = std::min(data.size(), limit > before ? limit - before : 0);
-    head_.append(reinterpret_cast<const char*>(data.data()), take);
-    const std::size_t end = find_head_end(head_, before);
+    head.append(chunk.substr(0, take));
+    const std::size_t end = find_head_end(head, before);
     if (end == 0) {
-        if (head_.size() >= limit) {
+        if (head.size() >= limit) {
             fail(Error(ErrorKind::Capacity,
                        "handshake larger than max_handshake_size (" + std::to_string(limit) + " bytes)")
                      .with_http_status(431));
         }
         return take;
     }
-    head_.resize(end);
-    std::string head = std::move(head_);
-    head_ = std::string();  // release: a handshake buffer has no use once open
+    head.resize(end);
+    const std::string complete = std::move(head);
+    head = std::string();
+    handle_head(complete);
+    return end - before;
+}
+
+void Session::handle_head(std::string_view head) {
     if (role_ == Role::Server) {
         handle_request(head);
     } else {
         handle_response(head);
     }
-    return end - before;
 }
 
 void Session::handle_request(std::string_view head) {
@@ -171,11 +185,11 @@ void Session::handle_response(std::string_view head) {
     if (!response) {
         return fail(Error(ErrorKind::Protocol, "malformed handshake response: " + response.error().details()));
     }
-    if (auto ok = check_upgrade_response(*client_request_, *response); !ok) return fail(ok.error());
+    Request& sent = *before_open().client_request;
+    if (auto ok = check_upgrade_response(sent, *response); !ok) return fail(ok.error());
     if (auto ok = accept_client_extensions(*response); !ok) return fail(ok.error());
     if (auto ok = events_.on_response(*response); !ok) return fail(ok.error());
-    Request request = std::move(*client_request_);
-    client_request_.reset();
+    Request request = std::move(sent);
     finish_open(request, *response);
 }
 
@@ -216,7 +230,7 @@ Result<> Session::accept_client_extensions(const Response& response) {
     if (accepted.size() > 1) return Error(ErrorKind::Protocol, "server accepted more than one extension");
     const ExtensionOffer& ext = accepted.front();
     bool offered = false;
-    for (const std::string& o : client_request_->extensions()) {
+    for (const std::string& o : before_open().client_request->extensions()) {
         if (iequals(trim_ows(std::string_view(o).substr(0, o.find(';'))), ext.name)) offered = true;
     }
     if (!offered) return Error(ErrorKind::Protocol, "server accepted extension '" + ext.name + "' which was not offered");
@@ -547,9 +561,10 @@ Result<> Session::send(const Message& msg) {
 Result<> Session::send_validated(OpCode op, std::string_view payload) {
     if (state_ == State::Handshake) {
         // RFC 6455 5.5.1: no data after a Close; one asked for before open is already queued.
-        if (close_after_open_) return {};
-        held_.emplace_back(op, std::string(payload));
-        held_bytes_ += payload.size();
+        BeforeOpen& b = before_open();
+        if (b.close_after_open) return {};
+        b.held.emplace_back(op, std::string(payload));
+        b.held_bytes += payload.size();
         return {};
     }
     if (state_ != State::Open) return {};
@@ -557,16 +572,14 @@ Result<> Session::send_validated(OpCode op, std::string_view payload) {
 }
 
 void Session::flush_held() {
-    auto held = std::move(held_);
-    held_.clear();
-    held_bytes_ = 0;
-    for (auto& [op, payload] : held) {
+    if (!before_open_) return;
+    const std::unique_ptr<BeforeOpen> b = std::move(before_open_);  // freed: open from here on
+    for (auto& [op, payload] : b->held) {
         if (state_ != State::Open) break;
         if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
     }
-    if (close_after_open_ && state_ == State::Open) {
-        const auto close_args = std::move(close_after_open_);
-        send_close_frame(close_args->first, close_args->second);
+    if (b->close_after_open && state_ == State::Open) {
+        send_close_frame(b->close_after_open->first, b->close_after_open->second);
         state_ = State::CloseSent;
     }
 }
@@ -583,10 +596,12 @@ Result<> Session::send_now(OpCode op, std::string_view payload) {
         return {};
     }
     if (extension_) {
-        encode_scratch_.clear();
-        if (const std::uint8_t bits = extension_->encode(op, data, encode_scratch_); bits != 0) {
+        thread_local std::string fallback;  // for drivers that give no scratch (tests, fuzzers)
+        std::string& scratch = config_.scratch != nullptr ? *config_.scratch : fallback;
+        scratch.clear();
+        if (const std::uint8_t bits = extension_->encode(op, data, scratch); bits != 0) {
             rsv |= bits;
-            data = encode_scratch_;
+            data = scratch;
         }
     }
     const std::size_t piece = config_.fragment_size;
@@ -644,7 +659,8 @@ Result<> Session::close(CloseCode code, std::string_view reason) {
     if (auto ok = check_close_args(code, reason); !ok) return ok;
     if (state_ == State::Handshake) {
         // Keep the order of what was asked before open: held messages, then this close.
-        if (!close_after_open_) close_after_open_ = std::make_unique<std::pair<CloseCode, std::string>>(code, reason);
+        BeforeOpen& b = before_open();
+        if (!b.close_after_open) b.close_after_open = std::make_unique<std::pair<CloseCode, std::string>>(code, reason);
         return {};
     }
     if (state_ != State::Open) return {};

@@ -75,6 +75,9 @@ struct SessionConfig {
     std::size_t fragment_size = 0;  // 0: never fragment outgoing messages
     bool auto_pong = true;
     MaskKeySource* masks = nullptr;  // required for clients
+    // Scratch space for an extension's encoded output, shared by the loop's sessions (one
+    // loop, one thread); a thread-local one is used when null.
+    std::string* scratch = nullptr;
     // Extensions this side can run, in order of preference. Not owned.
     std::vector<const ExtensionFactory*> extensions;
 };
@@ -150,13 +153,14 @@ public:
     const Extension* extension() const noexcept { return extension_.get(); }
 
     // Bytes of messages held until the handshake completes.
-    std::size_t held_bytes() const noexcept { return held_bytes_; }
+    std::size_t held_bytes() const noexcept { return before_open_ ? before_open_->held_bytes : 0; }
     // The close code and reason we sent, if any.
     CloseCode sent_close_code() const noexcept { return sent_code_; }
 
 private:
     // Opening handshake.
     std::size_t feed_handshake(std::span<std::uint8_t> data);
+    void handle_head(std::string_view head);
     void handle_request(std::string_view head);
     void handle_response(std::string_view head);
     void finish_open(Request& request, Response& response);
@@ -200,9 +204,20 @@ private:
     SessionEvents& events_;
     Output& out_;
 
-    // Handshake: the head being received, and (client) the request we sent.
-    std::string head_;
-    std::unique_ptr<Request> client_request_;
+    // What only matters until the opening handshake completes, allocated when first needed and
+    // freed on open, so that an open connection carries none of it.
+    struct BeforeOpen {
+        std::string head;                             // a head split across reads
+        std::unique_ptr<Request> client_request;      // the request we sent (client)
+        std::vector<std::pair<OpCode, std::string>> held;  // messages sent before open
+        std::size_t held_bytes = 0;
+        std::unique_ptr<std::pair<CloseCode, std::string>> close_after_open;  // a close asked for before open
+    };
+    BeforeOpen& before_open() {
+        if (!before_open_) before_open_ = std::make_unique<BeforeOpen>();
+        return *before_open_;
+    }
+    std::unique_ptr<BeforeOpen> before_open_;
 
     // The frame being parsed.
     FrameHeader frame_{};
@@ -227,14 +242,9 @@ private:
     // followed piece by piece, so it is not vouched for (utf8_checked_) on delivery.
     bool message_altered_ = false;
 
-    // Messages sent before the handshake completed.
-    std::vector<std::pair<OpCode, std::string>> held_;
-    std::size_t held_bytes_ = 0;
-    // A close asked for before the handshake completed, performed right after it.
-    std::unique_ptr<std::pair<CloseCode, std::string>> close_after_open_;
 
     std::unique_ptr<Extension> extension_;
-    std::string encode_scratch_;
+
 };
 
 // Checks the arguments of a close we are asked to send: a sendable code (or Empty with no
