@@ -10,9 +10,12 @@ packages=(
   libcli11-dev                                         # the wscpp command line
   clang libclang-rt-14-dev                             # libFuzzer (tests/fuzz, scripts/fuzz.sh)
   python3 python3-websockets                           # interop peer in the tests
-  libwebsocketpp-dev libboost-dev                      # websocketpp interop peer (tests only)
+  libwebsocketpp-dev                                   # websocketpp interop peer (tests only)
   chromium                                             # a real browser against the chat demo (tests)
 )
+# Boost.Asio for the websocketpp peer: any installed Boost will do (Debian's versioned
+# libboost1.NN-dev packages exclude one another; bench/compare.sh wants 1.81 for Beast).
+[ -f /usr/include/boost/asio.hpp ] || packages+=(libboost-dev)
 # Node.js for the `ws` test peer: the machine's own if it has one, else Debian's.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
