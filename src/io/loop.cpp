@@ -2,7 +2,10 @@
 
 #include <uv.h>
 
+#include <csignal>
+
 #include <algorithm>
+#include <mutex>
 
 #include "io/stream.hpp"
 
@@ -10,6 +13,22 @@ namespace ws::io {
 
 namespace {
 constexpr std::size_t kMaxKeptCork = 1u << 20;
+
+// libuv writes to sockets with write(2), which raises SIGPIPE when the peer has reset the
+// connection; at its default disposition that ends the whole process without a word. The
+// error is already reported as EPIPE to the connection it concerns, so the signal is set to
+// ignored, once, if (and only if) nobody chose a disposition for it.
+void ignore_sigpipe_if_default() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction current {};
+        if (sigaction(SIGPIPE, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        sigaction(SIGPIPE, &ignore, nullptr);
+    });
+}
 }  // namespace
 
 std::string error_message(int uv_code) {
@@ -23,6 +42,7 @@ Loop::Loop(std::size_t read_buffer_size)
       check_(std::make_unique<uv_check_t>()),
       read_buffer_(std::make_unique<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size) {
+    ignore_sigpipe_if_default();
     uv_loop_init(loop_.get());
     uv_prepare_init(loop_.get(), prepare_.get());
     prepare_->data = this;

@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 
 #include "io/loop.hpp"
@@ -219,4 +223,30 @@ TEST(Backpressure, OffThreadSendSeesCapacityAndGetsOneDrain) {
 }
 
 }  // namespace
+// ---- SIGPIPE: writing to a socket the peer has reset must not end the process ----
+//
+// The scenario runs in a fresh process (sigpipe_child), as the signal's disposition and the
+// library's once-only setup are process-wide.
+
+int run_child(const char* sigpipe_mode) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        execl(WS_SIGPIPE_CHILD, WS_SIGPIPE_CHILD, sigpipe_mode, "--gtest_brief=1", static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+TEST(SigPipe, AResetPeerDoesNotEndTheProcess) {
+    EXPECT_EQ(run_child("default"), 0)
+        << "1013 would be SIGPIPE: the process died writing to a reset socket";
+}
+
+TEST(SigPipe, AHandlerTheProgramInstalledIsKept) {
+    EXPECT_EQ(run_child("handler"), 0);
+}
+
 }  // namespace ws::test

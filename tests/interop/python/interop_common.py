@@ -189,7 +189,12 @@ class Peer:
         except asyncio.TimeoutError:
             raise CheckFailed("[%s] no %s within %.0f s" % (self.label, what, timeout)) from None
         if index is None:
-            raise CheckFailed("[%s] no %s: ws_peer's output ended" % (self.label, what))
+            try:
+                status = await asyncio.wait_for(self.proc.wait(), 2)
+                how = ("killed by signal %d" % -status) if status < 0 else ("exit status %d" % status)
+            except asyncio.TimeoutError:
+                how = "the process still runs"
+            raise CheckFailed("[%s] no %s: its output ended (%s)" % (self.label, what, how))
         return index, self.events[index]
 
     async def listening(self):
