@@ -48,11 +48,13 @@ public:
     // its read callback returns; nothing may keep a pointer into it after that.
     std::span<std::uint8_t> read_buffer() noexcept { return {read_buffer_.get(), read_buffer_size_}; }
 
-    // The loop-wide cork buffer: the output of the one stream being written to right now. A
+    // The loop-wide cork buffer: the output of the stream whose input is being handled. A
     // stream that has nothing waiting writes here instead of into a buffer of its own; the
-    // bytes leave with one write when it is flushed, or as soon as another stream starts
-    // writing. So a connection owns an output buffer only while the kernel leaves it something
-    // to send later, and an idle connection owns none.
+    // bytes leave with one write when it is flushed, or as soon as another stream's input
+    // arrives. Streams written to meanwhile (a broadcast's other receivers) use their own
+    // buffers, flushed once at the end of the iteration. So in the echo pattern a connection
+    // owns an output buffer only while the kernel leaves it something to send later, and an
+    // idle connection owns none.
     ByteBuffer& cork() noexcept { return cork_; }
     Stream* cork_owner() const noexcept { return cork_owner_; }
     void set_cork_owner(Stream* s) noexcept { cork_owner_ = s; }

@@ -98,6 +98,9 @@ struct Stream::Callbacks {
     static void read(uv_stream_t* handle, ssize_t nread, const uv_buf_t* buf) {
         auto* s = static_cast<Stream*>(handle->data);
         if (nread > 0) {
+            // The stream that held the cork is done with its input: its replies go out now,
+            // while this one's are assembled.
+            if (Stream* owner = s->loop_.cork_owner(); owner != nullptr && owner != s) owner->uncork();
             s->handler_.on_read({reinterpret_cast<std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)});
         } else if (nread == UV_EOF) {
             s->stop_reading();
@@ -293,7 +296,11 @@ std::uint8_t* Stream::prepare(std::size_t n) {
     // Our own pending output (a write in flight, or what waits after it) comes first.
     if (write_ || !out_.empty()) return out_.reserve_more(n);
     if (Stream* owner = loop_.cork_owner(); owner != this) {
-        if (owner != nullptr) owner->uncork();
+        // Another stream is assembling its replies in the cork (a broadcast, or a send to a
+        // connection other than the one being read): our bytes wait in our own buffer for
+        // this iteration's flush, so that a fan-out costs one write per connection per
+        // iteration, not one per message.
+        if (owner != nullptr) return out_.reserve_more(n);
         loop_.set_cork_owner(this);
     }
     return loop_.cork().reserve_more(n);

@@ -1,10 +1,13 @@
-// io::Stream on a real loop: many writes in one iteration leave in one write (corking), the
+// io::Stream on a real loop: many writes in one iteration leave in one write per stream (corking,
+// also when writes to many streams interleave, as in a broadcast), the
 // client connect sets TCP_NODELAY when asked, and back-pressure / shutdown work at this level.
 #include "io/stream.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <thread>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -77,6 +80,82 @@ TEST(IoStream, WritesOfOneIterationLeaveAsOneWrite) {
     EXPECT_TRUE(rec.eof);
     loop.drain_closing();
     EXPECT_TRUE(rec.closed);
+}
+
+// Write syscalls this thread has made so far (Linux's per-thread I/O accounting).
+long write_syscalls() {
+    std::ifstream io("/proc/thread-self/io");
+    std::string key;
+    long value = 0;
+    while (io >> key >> value) {
+        if (key == "syscw:") return value;
+    }
+    return -1;
+}
+
+TEST(IoStream, InterleavedWritesToManyStreamsLeaveAsOneWriteEach) {
+    // A broadcast writes to one connection after another, many times in one iteration: each
+    // connection's bytes must still leave with one write, in the order they were written.
+    ws::test::RawListener listener;
+    Loop loop(64 << 10);
+    constexpr int kStreams = 4;
+    constexpr int kRounds = 25;
+    Recorder rec[kStreams];
+    std::vector<std::unique_ptr<Stream>> streams;
+    for (auto& r : rec) {
+        streams.push_back(std::make_unique<Stream>(loop, r));
+        ASSERT_EQ(streams.back()->open(), 0);
+    }
+    int connected = 0;
+    long before = -1;
+    long after = -1;
+    Timer check(loop, [&] {
+        after = write_syscalls();
+        for (auto& st : streams) st->shutdown(true);
+    });
+    for (auto& r : rec) {
+        r.on_connect = [&] {
+            for (auto& st : streams) st->start_reading();  // keeps the loop running
+            if (++connected < kStreams) return;
+            before = write_syscalls();
+            for (int round = 0; round < kRounds; ++round) {
+                for (int i = 0; i < kStreams; ++i) {
+                    char line[8];
+                    std::snprintf(line, sizeof line, "%c%02d;", 'a' + i, round);
+                    std::memcpy(streams[static_cast<std::size_t>(i)]->prepare(4), line, 4);
+                    streams[static_cast<std::size_t>(i)]->commit(4);
+                }
+            }
+            check.start(20);  // reads the count once this iteration's flush is done
+        };
+    }
+    std::vector<std::string> got(kStreams);
+    std::thread t([&] {
+        std::vector<ws::test::RawSocket> peers;
+        for (int i = 0; i < kStreams; ++i) peers.push_back(listener.accept());
+        for (auto& p : peers) {
+            std::string all = p.recv_until(std::string(1, 'z'), 2000);  // everything until EOF
+            got[static_cast<std::size_t>(all.empty() ? 0 : all[0] - 'a')] = all;
+        }
+    });
+    for (auto& st : streams) st->connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    ASSERT_GE(before, 0) << "no /proc/thread-self/io";
+    EXPECT_EQ(after - before, kStreams) << "one write per stream";
+    for (int i = 0; i < kStreams; ++i) {
+        std::string want;
+        for (int round = 0; round < kRounds; ++round) {
+            char line[8];
+            std::snprintf(line, sizeof line, "%c%02d;", 'a' + i, round);
+            want += line;
+        }
+        EXPECT_EQ(got[static_cast<std::size_t>(i)], want);
+    }
+    for (auto& st : streams) {
+        if (!st->is_closing()) st->close();
+    }
+    loop.drain_closing();
 }
 
 }  // namespace
