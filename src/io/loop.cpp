@@ -12,8 +12,6 @@
 namespace ws::io {
 
 namespace {
-constexpr std::size_t kMaxKeptCork = 1u << 20;
-
 // libuv writes to sockets with write(2), which raises SIGPIPE when the peer has reset the
 // connection; at its default disposition that ends the whole process without a word. The
 // error is already reported as EPIPE to the connection it concerns, so the signal is set to

@@ -68,8 +68,10 @@ void ByteBuffer::release() noexcept {
 // One write in flight: the bytes the kernel did not take at once, owned until the callback.
 struct Stream::WriteRequest {
     uv_write_t req{};
-    ByteBuffer bytes;
+    ByteBuffer bytes;      // the buffer the bytes were assembled in, handed over whole
+    std::size_t sent = 0;  // its first `sent` bytes had left before the write was queued
     Stream* stream = nullptr;
+    std::size_t pending() const noexcept { return bytes.size() - sent; }
 };
 
 // A client connect: the addresses to try and where we are in the list.
@@ -319,7 +321,7 @@ void Stream::commit(std::size_t n) {
 }
 
 std::size_t Stream::buffered_amount() const noexcept {
-    return out_.size() + (write_ ? write_->bytes.size() : 0) + (corked() ? loop_.cork().size() : 0);
+    return out_.size() + (write_ ? write_->pending() : 0) + (corked() ? loop_.cork().size() : 0);
 }
 
 int Stream::send_buffer(ByteBuffer& buf) {
@@ -335,16 +337,17 @@ int Stream::send_buffer(ByteBuffer& buf) {
         buf.clear();
         return 0;
     }
-    // The kernel took part of it: the rest goes to a queued write. Only the unsent tail is
-    // copied, into memory this stream owns until the write completes.
+    // The kernel took part of it: the rest goes to a queued write, from the buffer it is in,
+    // which the write request takes over (no copy; a 16 MiB message is not duplicated). `buf`
+    // (the loop's cork or our own buffer) starts again empty; write_done may hand the memory
+    // back to the cork.
     write_ = std::make_unique<WriteRequest>();
     write_->stream = this;
     write_->req.data = write_.get();
-    const std::size_t rest = buf.size() - written;
-    std::memcpy(write_->bytes.reserve_more(rest), buf.data() + written, rest);
-    write_->bytes.grow_size(rest);
-    buf.clear();
-    uv_buf_t wbuf = uv_buf_init(reinterpret_cast<char*>(write_->bytes.data()), static_cast<unsigned>(rest));
+    write_->bytes = std::move(buf);
+    write_->sent = written;
+    uv_buf_t wbuf = uv_buf_init(reinterpret_cast<char*>(write_->bytes.data() + written),
+                                static_cast<unsigned>(write_->pending()));
     const int rc = uv_write(&write_->req, reinterpret_cast<uv_stream_t*>(tcp()), &wbuf, 1, &Callbacks::write);
     if (rc < 0) {
         write_.reset();
@@ -421,6 +424,13 @@ void Stream::apply_back_pressure() {
 }
 
 void Stream::write_done(int status) {
+    // The loop's cork keeps a buffer of working size, so that steady traffic does not allocate:
+    // give it back this one if it has none (it may have lent it to this write).
+    ByteBuffer& cork = loop_.cork();
+    if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && write_->bytes.capacity() <= Loop::kMaxKeptCork) {
+        write_->bytes.clear();
+        cork = std::move(write_->bytes);
+    }
     write_.reset();
     update_mirror();
     if (closing_ || status == UV_ECANCELED) return;

@@ -385,6 +385,12 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
         // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
         if (text && !message_altered_ && !utf8_.feed(p, n))
             return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+        // A frame over the up-front limit grows by doubling at first; once the peer has sent
+        // that much of it, room for the rest of the frame is made at once (its length passed
+        // the message-size check): no more copies and no transient doubled buffer for a
+        // 16 MiB message.
+        if (buffer_.capacity() - buffer_.size() < n && buffer_.size() - frame_start_ >= kReserveFrameLimit)
+            buffer_.reserve(buffer_.size() + n + static_cast<std::size_t>(payload_left_));
         buffer_.append(chunk);
     }
     if (payload_left_ != 0) return true;
