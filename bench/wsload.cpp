@@ -12,7 +12,9 @@
 //                                                   server without WebSocket framing: the
 //                                                   ceiling), S-byte records
 //   wsload 9001 --idle 10000 -t 5 --server-pid P    N idle connections held T seconds; the
-//                                                   server's RSS growth per connection
+//                                                   server's RSS growth per connection (after
+//                                                   one warm-up connection, so that code the
+//                                                   first handshake pages in is not counted)
 //   wsload 9001 --big 16777216 --server-pid P       one message of that size each way; time
 //                                                   and the server's peak RSS (VmHWM)
 //   wsload 9001 --broadcast -c 1000 -s 64           one sender, the server re-sends every
@@ -46,6 +48,7 @@
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -462,6 +465,7 @@ private:
     void resolve();
     void start_connect(std::size_t i);
     void on_connected(std::size_t i, std::uint64_t t);
+    void warm_up();
     void on_open(std::size_t i, std::uint64_t t);
     void on_all_open(std::uint64_t t);
 
@@ -567,6 +571,7 @@ int Load::run() {
     active_ = n;
 
     if (o_.server_pid != 0) {
+        if (o_.mode == Mode::Idle) warm_up();
         rss_before_ = bench::process_memory(o_.server_pid, "VmRSS");
         hwm_before_ = bench::process_memory(o_.server_pid, "VmHWM");
         if (!rss_before_) std::fprintf(stderr, "wsload: warning: cannot read /proc/%ld/status\n", o_.server_pid);
@@ -594,6 +599,60 @@ int Load::run() {
 }
 
 // ---- setup -------------------------------------------------------------------------------
+
+// One connection opened (handshake and an echo, or a raw echo), used and closed before the idle
+// measurement starts: the first connection pages in code and grows tables once (OpenSSL's SHA-1,
+// the HTTP parser, ...); that cost is the server's, but not per connection.
+void Load::warm_up() {
+    const int fd = socket(addr_.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail("socket: %s", std::strerror(errno));
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_) < 0)
+        fail("warm-up connect to %s: %s", host_header_.c_str(), std::strerror(errno));
+    auto send_all = [&](std::string_view bytes) {
+        while (!bytes.empty()) {
+            const ssize_t k = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (k <= 0) fail("warm-up connection: send failed");
+            bytes.remove_prefix(static_cast<std::size_t>(k));
+        }
+    };
+    // Reads until `done(got)` holds, within 5 s.
+    std::string got;
+    auto recv_until = [&](auto done) {
+        char buf[4096];
+        const std::uint64_t until = bench::now_ns() + 5'000'000'000ull;
+        while (!done(got)) {
+            pollfd p{fd, POLLIN, 0};
+            const std::uint64_t t = bench::now_ns();
+            if (t >= until || poll(&p, 1, static_cast<int>((until - t) / 1'000'000 + 1)) <= 0)
+                fail("warm-up connection: no answer within 5 s");
+            const ssize_t k = recv(fd, buf, sizeof buf, 0);
+            if (k <= 0) fail("warm-up connection: closed by the server");
+            got.append(buf, static_cast<std::size_t>(k));
+        }
+    };
+    if (o_.raw) {
+        send_all("warm-up");
+        recv_until([](const std::string& g) { return g.size() >= 7; });
+    } else {
+        unsigned char key_bytes[16];
+        random_bytes(key_bytes, sizeof key_bytes);
+        const std::string key = base64(key_bytes, sizeof key_bytes);
+        send_all("GET " + o_.path + " HTTP/1.1\r\nHost: " + host_header_ +
+                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                 "\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        recv_until([](const std::string& g) { return g.find("\r\n\r\n") != std::string::npos; });
+        if (got.rfind("HTTP/1.1 101", 0) != 0 || got.find(accept_for(key)) == std::string::npos)
+            fail("warm-up connection: no valid 101 response");
+        const std::size_t body = got.find("\r\n\r\n") + 4;
+        // A masked 2-byte text frame ("hi") and a close frame (1000); the echo takes 4 bytes.
+        const unsigned char frame[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2,
+                                       0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2};
+        send_all(std::string_view(reinterpret_cast<const char*>(frame), sizeof frame));
+        recv_until([body](const std::string& g) { return g.size() >= body + 4; });
+    }
+    close(fd);
+    usleep(200'000);  // the server tears it down
+}
 
 void Load::start_connect(std::size_t i) {
     Conn& c = conns_[i];
