@@ -127,7 +127,7 @@ void BM_Utf8Validator_4k_chunks(benchmark::State& state) {
 void utf8_sizes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"bytes", "mixed"});
     for (const std::int64_t kind : {kAscii, kMixed}) {
-        for (const std::int64_t len : {16, 128, 1 << 10, 64 << 10, 1 << 20}) b->Args({len, kind});
+        for (const std::int64_t len : {16, 128, 256, 512, 1 << 10, 64 << 10, 1 << 20}) b->Args({len, kind});
     }
 }
 
