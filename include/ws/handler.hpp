@@ -21,6 +21,10 @@ namespace ws {
 // open, an HTTP status during the handshake. A callback that throws is treated as returning
 // ErrorKind::Internal: the connection closes with 1011 and on_error reports it. Nothing a
 // handler does can stop the loop or harm other connections.
+namespace detail {
+class Connection;
+}  // namespace detail
+
 class Handler {
 public:
     virtual ~Handler() = default;
@@ -93,6 +97,12 @@ public:
 
     // Output that had to wait for a slow peer has all been written: buffered_amount() is 0.
     virtual void on_drain() {}
+
+private:
+    // False for handlers known not to override on_frame / on_send_frame (a lambda's): their
+    // connections then skip the hooks. Asked once per connection.
+    virtual bool has_frame_hooks() const noexcept { return true; }
+    friend class detail::Connection;
 };
 
 namespace detail {
@@ -111,6 +121,7 @@ public:
     }
 
 private:
+    bool has_frame_hooks() const noexcept override { return false; }
     F f_;
 };
 

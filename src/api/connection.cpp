@@ -57,10 +57,14 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
 
 Connection::~Connection() = default;
 
-std::unique_ptr<Handler> Connection::release_handler() noexcept { return std::move(handler_); }
+std::unique_ptr<Handler> Connection::release_handler() noexcept {
+    frame_hooks_ = false;
+    return std::move(handler_);
+}
 
 void Connection::start_server(std::unique_ptr<Handler> handler) {
     handler_ = std::move(handler);
+    frame_hooks_ = handler_ && handler_->has_frame_hooks();
     if (phase_ == Phase::Dead) return;  // the factory shut everything down meanwhile
     phase_ = Phase::Handshake;
     const auto& s = runtime_.settings();
@@ -83,6 +87,7 @@ void Connection::start_reject() {
 void Connection::start_client(std::unique_ptr<Handler> handler, const std::string& host, std::uint16_t port,
                               Request request) {
     handler_ = std::move(handler);
+    frame_hooks_ = handler_ && handler_->has_frame_hooks();
     if (phase_ == Phase::Dead) return;  // a user callback shut everything down meanwhile
     pending_request_ = std::make_unique<Request>(std::move(request));
     phase_ = Phase::Connecting;
@@ -310,7 +315,7 @@ Result<> Connection::on_open(Request& request, Response& response) {
 }
 
 Result<> Connection::on_frame(Frame& frame) {
-    if (!handler_) return {};
+    if (!frame_hooks_) return {};
     return guarded([&] { return handler_->on_frame(frame); });
 }
 
@@ -328,7 +333,7 @@ void Connection::on_close(CloseCode code, std::string_view reason) {
 void Connection::on_error(const Error& error) { report(error); }
 
 Result<> Connection::on_send_frame(Frame& frame) {
-    if (!handler_) return {};
+    if (!frame_hooks_) return {};
     return guarded([&] { return handler_->on_send_frame(frame); });
 }
 

@@ -56,6 +56,7 @@ public:
     // owns an output buffer only while the kernel leaves it something to send later, and an
     // idle connection owns none.
     ByteBuffer& cork() noexcept { return cork_; }
+    const ByteBuffer& cork() const noexcept { return cork_; }
     // The cork's memory is kept between iterations up to this size.
     static constexpr std::size_t kMaxKeptCork = 1u << 20;
     Stream* cork_owner() const noexcept { return cork_owner_; }

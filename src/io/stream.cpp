@@ -292,7 +292,6 @@ void Stream::stop_reading() {
 
 void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
 
-bool Stream::corked() const noexcept { return loop_.cork_owner() == this; }
 
 std::uint8_t* Stream::prepare(std::size_t n) {
     // Our own pending output (a write in flight, or what waits after it) comes first.
@@ -320,9 +319,7 @@ void Stream::commit(std::size_t n) {
     }
 }
 
-std::size_t Stream::buffered_amount() const noexcept {
-    return out_.size() + (write_ ? write_->pending() : 0) + (corked() ? loop_.cork().size() : 0);
-}
+std::size_t Stream::write_pending() const noexcept { return write_->pending(); }
 
 int Stream::send_buffer(ByteBuffer& buf) {
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf.data()), static_cast<unsigned>(buf.size()));

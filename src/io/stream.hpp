@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "io/byte_buffer.hpp"
+#include "io/loop.hpp"
 #include "proto/session.hpp"
 #include "ws/address.hpp"
 
@@ -77,7 +78,9 @@ public:
         if (out_.empty() && !write_) out_.release();
     }
     // Bytes written by the owner but not yet taken by the kernel.
-    std::size_t buffered_amount() const noexcept;
+    std::size_t buffered_amount() const noexcept {
+        return out_.size() + (write_ ? write_pending() : 0) + (corked() ? loop_.cork().size() : 0);
+    }
     // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).
     void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept { mirror_ = mirror; }
     // Back-pressure: while more than `bytes` wait for the peer, stop reading from it (a peer
@@ -113,7 +116,8 @@ private:
     friend struct Callbacks;
 
     void write_done(int status);
-    bool corked() const noexcept;
+    bool corked() const noexcept { return loop_.cork_owner() == this; }
+    std::size_t write_pending() const noexcept;
     // Sends this stream's bytes from the cork buffer now (another stream needs it).
     void uncork();
     // Sends `buf` (out_ or the cork): what the kernel takes now, the rest through a queued

@@ -142,7 +142,14 @@ TEST(IoStream, InterleavedWritesToManyStreamsLeaveAsOneWriteEach) {
     loop.run();
     t.join();
     ASSERT_GE(before, 0) << "no /proc/thread-self/io";
-    EXPECT_EQ(after - before, kStreams) << "one write per stream";
+    // One write per stream (25 per stream without the fan-out corking). Sanitizer runtimes
+    // make a few write calls of their own on this thread: there the count gets some slack.
+    if (ws::test::kSanitized) {
+        EXPECT_GE(after - before, kStreams);
+        EXPECT_LE(after - before, kStreams + 8) << "one write per stream";
+    } else {
+        EXPECT_EQ(after - before, kStreams) << "one write per stream";
+    }
     for (int i = 0; i < kStreams; ++i) {
         std::string want;
         for (int round = 0; round < kRounds; ++round) {
