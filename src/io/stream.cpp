@@ -321,6 +321,49 @@ void Stream::commit(std::size_t n) {
 
 std::size_t Stream::write_pending() const noexcept { return write_->pending(); }
 
+void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
+    // Bytes of ours that wait in a queued write or in our own buffer go first: queue behind them.
+    // (libuv's buffers count in unsigned int: a payload of a GiB or more takes the copying path.)
+    if (write_ || !out_.empty() || closing_ || !open_ || deferred_error_ != 0 || body.size() >= (1u << 30)) {
+        Output::write_gather(head, body);
+        return;
+    }
+    ByteBuffer& cork = loop_.cork();
+    const bool had_cork = corked();
+    uv_buf_t bufs[3];
+    unsigned count = 0;
+    if (had_cork && !cork.empty()) bufs[count++] = uv_buf_init(reinterpret_cast<char*>(cork.data()), static_cast<unsigned>(cork.size()));
+    bufs[count++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(head.data())), static_cast<unsigned>(head.size()));
+    bufs[count++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(body.data())), static_cast<unsigned>(body.size()));
+    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), bufs, count);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) {
+        deferred_error_ = n;  // reported by our flush, not inside the sender's call
+    } else {
+        // What the kernel left, in order, waits in our own buffer for the flush's queued write.
+        auto skip = static_cast<std::size_t>(n);
+        for (unsigned i = 0; i < count; ++i) {
+            const std::size_t len = bufs[i].len;
+            if (skip >= len) {
+                skip -= len;
+                continue;
+            }
+            std::memcpy(out_.reserve_more(len - skip), bufs[i].base + skip, len - skip);
+            out_.grow_size(len - skip);
+            skip = 0;
+        }
+    }
+    if (had_cork) {
+        cork.clear();
+        loop_.set_cork_owner(nullptr);
+    }
+    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
+    if (!flush_scheduled_ && !closing_) {
+        flush_scheduled_ = true;
+        loop_.schedule_flush(*this);
+    }
+}
+
 int Stream::send_buffer(ByteBuffer& buf) {
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf.data()), static_cast<unsigned>(buf.size()));
     int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), &b, 1);

@@ -71,6 +71,9 @@ public:
     // proto::Output: the corked output buffer.
     std::uint8_t* prepare(std::size_t n) override;
     void commit(std::size_t n) override;
+    // A large frame: written at once with what this stream has corked before it (one writev);
+    // only what the kernel does not take is copied, into our own buffer, for the flush.
+    void write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) override;
 
     // Gives back the output buffer's memory if nothing is waiting in it (an idle connection
     // should cost no buffer; an active one keeps its buffer so that sending does not allocate).

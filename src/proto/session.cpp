@@ -20,6 +20,8 @@ constexpr std::size_t kKeepBufferCapacity = 1u << 20;
 // arrives (one allocation instead of doubling); larger ones grow as their bytes arrive, so a
 // header alone cannot make us reserve much.
 constexpr std::size_t kReserveFrameLimit = 1u << 20;
+// Unmasked payloads from this size on are written with Output::write_gather.
+constexpr std::size_t kGatherPayload = 16u << 10;
 constexpr std::size_t kMaxCloseReason = 123;
 
 // The longest prefix of `s` that is at most `max` bytes and ends on a UTF-8 character boundary.
@@ -540,6 +542,14 @@ void Session::write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_vie
     h.payload_len = payload.size();
     if (h.masked) h.mask = config_.masks->next();
     const std::size_t hs = header_size(payload.size(), h.masked);
+    if (!h.masked && payload.size() >= kGatherPayload) {
+        // A large payload goes to the output as it is (no copy into the output buffer when
+        // the kernel takes it at once).
+        std::uint8_t head[kMaxHeaderSize];
+        encode_header(h, head);
+        out_.write_gather({head, hs}, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
+        return;
+    }
     std::uint8_t* dst = out_.prepare(hs + payload.size());
     encode_header(h, dst);
     const auto* src = reinterpret_cast<const std::uint8_t*>(payload.data());

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,6 +35,15 @@ public:
     // Room for at least `n` bytes; valid until commit() or the next prepare().
     virtual std::uint8_t* prepare(std::size_t n) = 0;
     virtual void commit(std::size_t n) = 0;
+    // A frame whose payload is large and needs no masking: `head` then `body`, in order after
+    // everything written before. An output that can hand `body` to the kernel from where it
+    // is (and copy only what the kernel leaves) overrides this; the default copies both.
+    virtual void write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
+        std::uint8_t* dst = prepare(head.size() + body.size());
+        std::memcpy(dst, head.data(), head.size());
+        if (!body.empty()) std::memcpy(dst + head.size(), body.data(), body.size());
+        commit(head.size() + body.size());
+    }
 };
 
 // Fresh masking keys for a client's frames (RFC 6455 5.3: unpredictable, from a strong source).

@@ -165,5 +165,48 @@ TEST(IoStream, InterleavedWritesToManyStreamsLeaveAsOneWriteEach) {
     loop.drain_closing();
 }
 
+TEST(IoStream, GatherWriteKeepsOrderWithCorkedBytesAndWhatTheKernelLeaves) {
+    // Small writes corked first, then a large frame written with write_gather (header and an
+    // 8 MiB body the kernel cannot take at once: the rest is copied and queued), then small
+    // writes again: the peer must read everything in order, byte for byte.
+    ws::test::RawListener listener;
+    Loop loop(64 << 10);
+    Recorder rec;
+    Stream stream(loop, rec);
+    ASSERT_EQ(stream.open(), 0);
+    std::string body(8u << 20, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    std::string want;
+    auto put = [&](std::string_view bytes) {
+        std::memcpy(stream.prepare(bytes.size()), bytes.data(), bytes.size());
+        stream.commit(bytes.size());
+        want += bytes;
+    };
+    rec.on_connect = [&] {
+        stream.start_reading();
+        for (int i = 0; i < 10; ++i) put("<small " + std::to_string(i) + ">");
+        const std::string head = "[HEAD]";
+        stream.write_gather({reinterpret_cast<const std::uint8_t*>(head.data()), head.size()},
+                            {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+        want += head;
+        want += body;
+        EXPECT_GT(stream.buffered_amount(), 0u) << "the kernel took 8 MiB at once";
+        put("<after>");
+        stream.shutdown(true);
+    };
+    std::string got;
+    std::thread t([&] {
+        ws::test::RawSocket peer = listener.accept();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the sender fill the socket
+        got = peer.recv_until("<after>", 10000);
+    });
+    stream.connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_TRUE(got == want) << "bytes out of order or damaged";
+    loop.drain_closing();
+}
+
 }  // namespace
 }  // namespace ws::io
