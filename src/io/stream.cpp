@@ -294,8 +294,9 @@ void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
 
 
 std::uint8_t* Stream::prepare(std::size_t n) {
-    // Our own pending output (a write in flight, or what waits after it) comes first.
-    if (write_ || !out_.empty()) return out_.reserve_more(n);
+    // Our own pending output (a write in flight, or what waits after it) comes first. A closing
+    // stream never takes the cork (nothing of it will be flushed; its bytes are dropped).
+    if (write_ || !out_.empty() || closing_) return out_.reserve_more(n);
     if (Stream* owner = loop_.cork_owner(); owner != this) {
         // Another stream is assembling its replies in the cork (a broadcast, or a send to a
         // connection other than the one being read): our bytes wait in our own buffer for
