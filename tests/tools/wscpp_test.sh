@@ -8,8 +8,9 @@ log=$(mktemp)
 "$wscpp" echo --addr 127.0.0.1:0 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 100); do grep -q "echoing on" "$log" && break; sleep 0.05; done
-url=$(grep -o 'ws://[^ ]*' "$log")
+# Wait for the whole URL (stderr may arrive in more than one write).
+for _ in $(seq 100); do grep -Eq 'ws://[^ ]+:[0-9]+/' "$log" && break; sleep 0.05; done
+url=$(grep -Eo 'ws://[^ ]+:[0-9]+/' "$log" | head -1)
 [ -n "$url" ] || { echo "FAIL: server did not start"; cat "$log"; exit 1; }
 
 out=$(timeout 10 "$wscpp" send "$url" one "two words") || { echo "FAIL: send exited $?"; exit 1; }
