@@ -50,9 +50,8 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
     }
     stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
     last_read_ = runtime.now();
-    // The handle exists from the start, so closing is always asynchronous (libuv's close
-    // callback): a connection is never deleted under a caller's feet.
-    open_status_ = stream_.open();
+    // Closing a Stream is always asynchronous (on_closed comes from a later loop iteration):
+    // a connection is never deleted under a caller's feet.
 }
 
 Connection::~Connection() = default;

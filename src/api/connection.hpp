@@ -46,8 +46,6 @@ public:
     }
     Handler* handler() noexcept { return handler_.get(); }
     std::unique_ptr<Handler> release_handler() noexcept;
-    // 0, or the libuv error that kept the TCP handle from being created.
-    int open_status() const noexcept { return open_status_; }
     // A send from another thread was refused for capacity: promise that caller an on_drain.
     void want_drain();
     void attach(std::unique_ptr<Handler> handler) noexcept { handler_ = std::move(handler); }
@@ -120,7 +118,6 @@ private:
     bool close_reported_ = false;
     bool buffers_released_ = false;  // released by the sweep since the last read
     bool frame_hooks_ = false;       // the handler may override on_frame / on_send_frame
-    int open_status_ = 0;
 };
 
 }  // namespace ws::detail

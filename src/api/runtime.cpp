@@ -158,7 +158,7 @@ void Runtime::on_connection() {
         // spins on it). Answer 503 while we can afford to, else just close.
         auto* c = new Connection(*this, proto::Role::Server, Connection::kRejectSlot, 0);
         rejecting_.push_back(c);
-        if (c->open_status() < 0 || listener_->accept(c->stream()) < 0 || rejecting_.size() > kMaxRejecting) {
+        if (listener_->accept(c->stream()) < 0 || rejecting_.size() > kMaxRejecting) {
             c->abort();
         } else {
             c->start_reject();
@@ -167,7 +167,7 @@ void Runtime::on_connection() {
     }
     auto* c = new Connection(*this, proto::Role::Server, slot, id);
     slots_[slot] = c;
-    if (c->open_status() < 0 || listener_->accept(c->stream()) < 0) {
+    if (listener_->accept(c->stream()) < 0) {
         c->abort();
         return;
     }
@@ -205,10 +205,6 @@ Result<> Runtime::connect(const Url& url, Connection* origin) {
     }
     auto* c = new Connection(*this, proto::Role::Client, slot, id);
     slots_[slot] = c;
-    if (const int rc = c->open_status(); rc < 0) {
-        c->abort();
-        return fail(Error(ErrorKind::Io, "cannot create a socket: " + io::error_message(rc), rc));
-    }
     std::unique_ptr<Handler> handler;
     try {
         handler = with_factory([&](Factory& f) { return f.client_connected(sender_for(slot, id)); });

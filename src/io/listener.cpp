@@ -1,7 +1,9 @@
 #include "io/listener.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <uv.h>
@@ -12,86 +14,115 @@
 
 namespace ws::io {
 
-Listener::Listener(Loop& loop, std::function<void()> on_connection)
-    : loop_(loop), on_connection_(std::move(on_connection)), tcp_(new uv_tcp_t()) {}
+namespace {
+// Connections accepted per readiness event; more wait for the next iteration, so that a
+// connection storm cannot starve the established connections.
+constexpr int kMaxAcceptsPerEvent = 128;
 
-Listener::~Listener() {
-    if (open_) {
-        close();  // the close callback frees the handle
-    } else if (!closed_) {
-        delete tcp_;
-    }
-}
+int open_reserve() noexcept { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+}  // namespace
+
+Listener::Listener(Loop& loop, std::function<void()> on_connection)
+    : loop_(loop), on_connection_(std::move(on_connection)) {}
+
+Listener::~Listener() { close(); }
 
 Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog, bool reuse_port) {
-    if (open_) return Error(ErrorKind::Internal, "already listening");
-    int rc = uv_tcp_init_ex(loop_.uv(), tcp_, addr.ss_family);
-    if (rc < 0) return Error(ErrorKind::Io, "socket: " + error_message(rc), rc);
-    open_ = true;
-    tcp_->data = this;
-    const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
-    unsigned flags = 0;
+    if (fd_ >= 0) return Error(ErrorKind::Internal, "already listening");
+    const SocketAddr where = to_socket_addr(addr);
+    auto fail = [&](std::string what) {
+        const int err = -errno;
+        close();
+        return Error(ErrorKind::Io, "cannot listen on " + where.to_string() + ": " + what + error_message(err), err);
+    };
+    fd_ = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return fail("socket: ");
+    int on = 1;
+    // As libuv does: a restarted server can bind while old connections are in TIME_WAIT.
+    if (setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) return fail("SO_REUSEADDR: ");
     if (addr.ss_family == AF_INET6) {
         const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
         // "[::]" means every address; a specific IPv6 address means only that one.
-        if (!IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) flags |= UV_TCP_IPV6ONLY;
+        if (!IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr) && setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
+            return fail("IPV6_V6ONLY: ");
     }
-    if (reuse_port) {
-        // libuv 1.44 has no flag for it: set it on the socket uv_tcp_init_ex created.
-        uv_os_fd_t fd = -1;
-        uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_), &fd);
-        int on = 1;
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
-            const int err = -errno;
-            close();
-            return Error(ErrorKind::Io, "SO_REUSEPORT: " + error_message(err), err);
-        }
+    if (reuse_port && setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) return fail("SO_REUSEPORT: ");
+    const socklen_t len = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), len) != 0) return fail("");
+    if (::listen(fd_, backlog) != 0) return fail("");
+    poll_ = new uv_poll_t();  // freed by the close callback in close()
+    if (const int rc = uv_poll_init(loop_.uv(), poll_, fd_); rc < 0) {
+        delete poll_;
+        poll_ = nullptr;
+        errno = -rc;
+        return fail("");
     }
-    rc = uv_tcp_bind(tcp_, sa, flags);
-    if (rc == 0) {
-        backlog_ = backlog;
-        rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp_), backlog, &Listener::on_connection_cb);
-    }
-    if (rc < 0) {
-        const SocketAddr where = to_socket_addr(addr);
-        close();
-        return Error(ErrorKind::Io, "cannot listen on " + where.to_string() + ": " + error_message(rc), rc);
-    }
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, &Listener::on_readable);
+    reserve_fd_ = open_reserve();
     listening_ = true;
     return {};
 }
 
 int Listener::accept(Stream& stream) {
-    const int rc = stream.accept_from(reinterpret_cast<uv_stream_t*>(tcp_));
-    if (rc < 0 && listening_) {
-        // libuv stops watching the listening socket after a failed uv_accept; listening again
-        // re-arms it, so one failure cannot stall the server for good.
-        uv_listen(reinterpret_cast<uv_stream_t*>(tcp_), backlog_, &Listener::on_connection_cb);
-    }
-    return rc;
+    if (accepted_fd_ < 0) return UV_EAGAIN;
+    stream.adopt(accepted_fd_);
+    accepted_fd_ = -1;
+    return 0;
 }
 
-void Listener::on_connection_cb(uv_stream_t* server, int status) {
-    auto* self = static_cast<Listener*>(server->data);
-    if (self == nullptr || status < 0) return;  // EMFILE and friends: libuv retries on the next event
-    self->on_connection_();
+void Listener::on_readable(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<Listener*>(handle->data);
+    if (self == nullptr || status < 0) return;
+    self->accept_pending();
+}
+
+void Listener::accept_pending() {
+    for (int i = 0; i < kMaxAcceptsPerEvent && listening_; ++i) {
+        const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if ((errno == EMFILE || errno == ENFILE) && shed_one()) continue;
+            return;  // EAGAIN: no more; anything else: try again on the next event
+        }
+        accepted_fd_ = fd;
+        on_connection_();  // may close this listener
+        if (accepted_fd_ >= 0) {  // not taken
+            ::close(accepted_fd_);
+            accepted_fd_ = -1;
+        }
+    }
+}
+
+bool Listener::shed_one() {
+    if (reserve_fd_ < 0) return false;  // nothing in reserve: the next event tries again
+    ::close(reserve_fd_);
+    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    reserve_fd_ = open_reserve();
+    return fd >= 0;
 }
 
 std::optional<SocketAddr> Listener::local_addr() const {
     if (!listening_) return std::nullopt;
     sockaddr_storage ss{};
-    int len = sizeof(ss);
-    if (uv_tcp_getsockname(tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
     return to_socket_addr(ss);
 }
 
 void Listener::close() {
     listening_ = false;
-    if (!open_) return;
-    open_ = false;
-    closed_ = true;
-    tcp_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(tcp_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    if (poll_ != nullptr) {
+        poll_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+        poll_ = nullptr;
+    }
+    // After uv_close the socket is out of libuv's poll set: it may be closed now.
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
+    reserve_fd_ = -1;
 }
 
 }  // namespace ws::io

@@ -1,4 +1,6 @@
-// ws::io::Listener: a listening TCP socket (IPv4 or IPv6) on a Loop.
+// ws::io::Listener: a listening TCP socket (IPv4 or IPv6) on a Loop. The socket is polled by
+// a libuv handle and accepted with accept4(2), so that each connection's socket goes straight
+// to its Stream (which is watched through the Loop's socket set, not a handle of its own).
 #pragma once
 
 #include <sys/socket.h>
@@ -10,8 +12,7 @@
 #include "ws/address.hpp"
 #include "ws/error.hpp"
 
-struct uv_tcp_s;
-struct uv_stream_s;
+struct uv_poll_s;
 
 namespace ws::io {
 
@@ -20,8 +21,9 @@ class Stream;
 
 class Listener {
 public:
-    // `on_connection` runs once per pending connection; it must call accept() exactly once
-    // (accepting and then closing is how a server over capacity refuses without spinning).
+    // `on_connection` runs once per accepted connection; it must call accept() once to take
+    // the socket (a socket not taken is closed: accepting and then closing is how a server
+    // over capacity refuses without spinning).
     Listener(Loop& loop, std::function<void()> on_connection);
     ~Listener();
     Listener(const Listener&) = delete;
@@ -31,7 +33,8 @@ public:
     // allows it; an IPv6 address is bound IPv6-only otherwise.
     // `reuse_port`: SO_REUSEPORT, so that several loops can listen on the same address.
     Result<> bind_and_listen(const sockaddr_storage& addr, int backlog, bool reuse_port = false);
-    // Moves the pending connection into `stream` (which must be open()ed). 0 or libuv error.
+    // Hands the connection being accepted to `stream`. 0, or a negative errno when there is
+    // none (called outside on_connection, or twice).
     int accept(Stream& stream);
     std::optional<SocketAddr> local_addr() const;
     bool is_listening() const noexcept { return listening_; }
@@ -39,14 +42,20 @@ public:
     void close();
 
 private:
-    static void on_connection_cb(uv_stream_s* server, int status);
+    static void on_readable(uv_poll_s* handle, int status, int events);
+    void accept_pending();
+    // Out of descriptors (EMFILE): accept the connection with the descriptor kept in reserve
+    // and close it at once, so that the level-triggered listening socket does not spin. False
+    // when nothing was shed.
+    bool shed_one();
+
     Loop& loop_;
     std::function<void()> on_connection_;
-    uv_tcp_s* tcp_;      // freed by its close callback once it was initialised
-    bool open_ = false;  // initialised and not yet closed
+    uv_poll_s* poll_ = nullptr;  // freed by its close callback once initialised
+    int fd_ = -1;
+    int reserve_fd_ = -1;        // /dev/null, given up to accept one connection under EMFILE
+    int accepted_fd_ = -1;       // the connection on_connection may take
     bool listening_ = false;
-    bool closed_ = false;  // handed to libuv to close and free
-    int backlog_ = 0;
 };
 
 }  // namespace ws::io

@@ -2,6 +2,10 @@
 
 #include <uv.h>
 
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 
 #include <algorithm>
@@ -27,6 +31,10 @@ void ignore_sigpipe_if_default() {
         sigaction(SIGPIPE, &ignore, nullptr);
     });
 }
+// Socket events taken from the epoll set per dispatch; more wait for the next iteration (the
+// set stays readable, so libuv comes back at once).
+constexpr int kMaxEvents = 256;
+
 }  // namespace
 
 std::string error_message(int uv_code) {
@@ -39,7 +47,12 @@ Loop::Loop(std::size_t read_buffer_size)
       prepare_(std::make_unique<uv_prepare_t>()),
       check_(std::make_unique<uv_check_t>()),
       read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
-      read_buffer_size_(read_buffer_size) {
+      read_buffer_size_(read_buffer_size),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      epoll_poll_(std::make_unique<uv_poll_t>()),
+      events_(std::make_unique<epoll_event[]>(kMaxEvents)),
+      idle_(std::make_unique<uv_idle_t>()) {
+    if (epoll_fd_ < 0) epoll_error_ = -errno;  // every watch() then fails with it
     ignore_sigpipe_if_default();
     uv_loop_init(loop_.get());
     uv_prepare_init(loop_.get(), prepare_.get());
@@ -53,11 +66,25 @@ Loop::Loop(std::size_t read_buffer_size)
     uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
     uv_prepare_start(prepare_.get(), &Loop::on_prepare);
     uv_unref(reinterpret_cast<uv_handle_t*>(prepare_.get()));
+    uv_idle_init(loop_.get(), idle_.get());
+    idle_->data = this;
+    if (epoll_fd_ >= 0) {
+        if (const int rc = uv_poll_init(loop_.get(), epoll_poll_.get(), epoll_fd_); rc == 0) {
+            epoll_poll_->data = this;
+            uv_poll_start(epoll_poll_.get(), UV_READABLE, &Loop::on_sockets);
+            uv_unref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+            poll_ready_ = true;
+        } else {
+            epoll_error_ = rc;
+        }
+    }
 }
 
 Loop::~Loop() {
     uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(check_.get()), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(idle_.get()), nullptr);
+    if (poll_ready_) uv_close(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()), nullptr);
     // Every owner closed its handles before this; anything still open would keep the loop
     // busy forever, so close it too (its owner is gone).
     uv_walk(loop_.get(), [](uv_handle_t* h, void*) {
@@ -67,6 +94,7 @@ Loop::~Loop() {
     // cancelled) makes uv_loop_close answer EBUSY: run the loop until it has finished, since
     // the worker will touch the loop when it does.
     while (uv_loop_close(loop_.get()) == UV_EBUSY) uv_run(loop_.get(), UV_RUN_ONCE);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 int Loop::run() { return uv_run(loop_.get(), UV_RUN_DEFAULT); }
@@ -87,6 +115,57 @@ void Loop::schedule_flush(Stream& stream) { dirty_.push_back(&stream); }
 void Loop::cancel_flush(Stream& stream) {
     std::replace(dirty_.begin(), dirty_.end(), &stream, static_cast<Stream*>(nullptr));
     std::replace(flushing_.begin(), flushing_.end(), &stream, static_cast<Stream*>(nullptr));
+}
+
+int Loop::watch(int fd, int op, std::uint32_t events, Stream* stream) noexcept {
+    if (!poll_ready_) return epoll_error_;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = stream;
+    return epoll_ctl(epoll_fd_, op, fd, &ev) == 0 ? 0 : -errno;
+}
+
+void Loop::socket_opened() noexcept {
+    if (open_sockets_++ == 0 && poll_ready_) uv_ref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+}
+
+void Loop::socket_closed() noexcept {
+    if (--open_sockets_ == 0 && poll_ready_) uv_unref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+}
+
+void Loop::on_sockets(uv_poll_t* handle, int, int) { static_cast<Loop*>(handle->data)->dispatch_socket_events(); }
+
+void Loop::dispatch_socket_events() {
+    int n = 0;
+    do {
+        n = epoll_wait(epoll_fd_, events_.get(), kMaxEvents, 0);
+    } while (n < 0 && errno == EINTR);
+    // A Stream is destroyed only after its finish_close(), which runs from a later loop phase,
+    // so every pointer in this batch is alive; a stream closed earlier in the batch ignores
+    // what is left for it (and its socket is out of the set, so nothing more comes).
+    for (int i = 0; i < n; ++i) static_cast<Stream*>(events_[i].data.ptr)->on_events(events_[i].events);
+}
+
+void Loop::defer_close(Stream& stream) {
+    if (deferred_.empty() && finishing_.empty()) uv_idle_start(idle_.get(), &Loop::on_idle);
+    deferred_.push_back(&stream);
+}
+
+void Loop::cancel_deferred_close(Stream& stream) noexcept {
+    std::replace(deferred_.begin(), deferred_.end(), &stream, static_cast<Stream*>(nullptr));
+    std::replace(finishing_.begin(), finishing_.end(), &stream, static_cast<Stream*>(nullptr));
+}
+
+void Loop::on_idle(uv_idle_t* handle) {
+    // The idle handle is active (and referenced) while closes are due: the loop stays alive
+    // and does not block in poll until every one has run.
+    auto* self = static_cast<Loop*>(handle->data);
+    self->finishing_.swap(self->deferred_);
+    for (std::size_t i = 0; i < self->finishing_.size(); ++i) {
+        if (Stream* s = self->finishing_[i]) s->finish_close();  // may destroy s
+    }
+    self->finishing_.clear();
+    if (self->deferred_.empty()) uv_idle_stop(handle);
 }
 
 void Loop::on_prepare(uv_prepare_t* handle) { static_cast<Loop*>(handle->data)->flush_all(); }

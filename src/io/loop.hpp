@@ -1,8 +1,17 @@
-// ws::io::Loop: one libuv event loop with the loop-wide receive buffer and the end-of-iteration
-// flush that corks every write made during one iteration into one syscall per connection.
+// ws::io::Loop: one libuv event loop with the loop-wide receive buffer, the end-of-iteration
+// flush that corks every write made during one iteration into one syscall per connection, and
+// the set of connection sockets the loop watches.
 //
 // io/ is the only folder that includes <uv.h> in its headers' users' view: the layers above
-// see Loop, Stream, Listener, Timer and Mailbox, never libuv types.
+// see Loop, Stream, Listener, Timer and Wakeup, never libuv types.
+//
+// Connection sockets are not libuv handles. A uv_tcp_t costs 248 bytes per connection and a
+// uv_poll_t 160, more than all the rest of an idle connection, and changing a uv_poll_t's
+// events costs an epoll_ctl DEL and ADD each time. So the loop keeps one epoll set of its own
+// for its connections' sockets, which libuv polls as one descriptor (a uv_poll_t on the epoll
+// fd): a socket costs its Stream 8 bytes of bookkeeping, a change of interest one epoll_ctl,
+// and a loop iteration with socket events one extra epoll_wait that never blocks. Timers,
+// the cross-thread wake-up, DNS and the listening sockets stay libuv's.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +26,9 @@
 struct uv_loop_s;
 struct uv_prepare_s;
 struct uv_check_s;
+struct uv_idle_s;
+struct uv_poll_s;
+struct epoll_event;
 
 namespace ws::io {
 
@@ -66,12 +78,38 @@ public:
     void schedule_flush(Stream& stream);
     void cancel_flush(Stream& stream);
 
+    // The socket set. `events` are EPOLLIN / EPOLLOUT; `op` is EPOLL_CTL_ADD, _MOD or _DEL.
+    // Every event reported for `fd` goes to `stream`'s on_events until it is removed. 0 or a
+    // negative errno (which is the libuv error code on Unix).
+    int watch(int fd, int op, std::uint32_t events, Stream* stream) noexcept;
+    // A Stream took or gave up a socket: the loop stays alive while any socket is open.
+    void socket_opened() noexcept;
+    void socket_closed() noexcept;
+    // Calls `stream`'s finish_close() from the next loop iteration, so that whoever closed it
+    // can keep using it until its callback returns (closing is never synchronous).
+    void defer_close(Stream& stream);
+    void cancel_deferred_close(Stream& stream) noexcept;
+
+    // System calls made on connection sockets so far: reads, and sends (send / sendmsg). For
+    // tests and diagnostics: one read and at most one send per connection per iteration is
+    // the budget of the echo pattern.
+    struct SocketCalls {
+        std::uint64_t reads = 0;
+        std::uint64_t sends = 0;
+    };
+    const SocketCalls& socket_calls() const noexcept { return calls_; }
+    void count_read() noexcept { ++calls_.reads; }
+    void count_send() noexcept { ++calls_.sends; }
+
     uv_loop_s* uv() noexcept { return loop_.get(); }
 
 private:
     static void on_prepare(uv_prepare_s* handle);
     static void on_check(uv_check_s* handle);
+    static void on_sockets(uv_poll_s* handle, int status, int events);
+    static void on_idle(uv_idle_s* handle);
     void flush_all();
+    void dispatch_socket_events();
 
     std::unique_ptr<uv_loop_s> loop_;
     std::unique_ptr<uv_prepare_s> prepare_;
@@ -82,6 +120,20 @@ private:
     std::vector<Stream*> flushing_;
     std::unique_ptr<std::uint8_t[]> read_buffer_;
     std::size_t read_buffer_size_;
+
+    // The socket set: its epoll descriptor, the libuv handle that polls it (referenced only
+    // while a socket is open, so that an idle loop can end), and the events of one dispatch.
+    int epoll_fd_ = -1;
+    int epoll_error_ = 0;     // why the set could not be made (every watch() fails with it)
+    bool poll_ready_ = false;
+    std::unique_ptr<uv_poll_s> epoll_poll_;
+    std::unique_ptr<epoll_event[]> events_;
+    std::size_t open_sockets_ = 0;
+    SocketCalls calls_;
+    // Streams whose on_closed is due; an idle handle runs them on the next iteration.
+    std::unique_ptr<uv_idle_s> idle_;
+    std::vector<Stream*> deferred_;
+    std::vector<Stream*> finishing_;
 };
 
 }  // namespace ws::io

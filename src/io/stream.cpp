@@ -1,8 +1,13 @@
 #include "io/stream.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,14 +18,44 @@
 
 namespace ws::io {
 
-static_assert(sizeof(uv_tcp_t) == 248, "Stream::kTcpSize must match this libuv's uv_tcp_t");
-static_assert(alignof(uv_tcp_t) <= 8);
-
 namespace {
 // An output buffer that grew past this for a burst is released once it drains, so an idle
 // connection does not keep a large buffer.
 constexpr std::size_t kKeepOutputCapacity = 64u << 10;
 constexpr std::size_t kMinOutputCapacity = 256;
+// Reads per readiness event while each one fills the loop's buffer (as libuv does), so that a
+// fast sender is drained without starving the other connections.
+constexpr int kMaxReadsPerEvent = 32;
+// A write larger than this takes the copying path (one send of at most 1 GiB at a time).
+constexpr std::size_t kMaxGatherBody = 1u << 30;
+
+// send(2) without SIGPIPE: n bytes taken (0 when the socket is full), or a negative errno.
+ssize_t send_some(int fd, const std::uint8_t* data, std::size_t size) noexcept {
+    for (;;) {
+        const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        return -errno;
+    }
+}
+
+ssize_t sendv_some(int fd, iovec* iov, std::size_t count) noexcept {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    for (;;) {
+        const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        return -errno;
+    }
+}
+
+socklen_t address_length(const sockaddr_storage& ss) noexcept {
+    return ss.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
 }  // namespace
 
 // ---- ByteBuffer ----------------------------------------------------------------------------
@@ -63,120 +98,45 @@ void ByteBuffer::release() noexcept {
     size_ = capacity_ = 0;
 }
 
-// ---- requests ------------------------------------------------------------------------------
-
-// One write in flight: the bytes the kernel did not take at once, owned until the callback.
-struct Stream::WriteRequest {
-    uv_write_t req{};
-    ByteBuffer bytes;      // the buffer the bytes were assembled in, handed over whole
-    std::size_t sent = 0;  // its first `sent` bytes had left before the write was queued
-    Stream* stream = nullptr;
-    std::size_t pending() const noexcept { return bytes.size() - sent; }
-};
+// ---- out-of-line state -------------------------------------------------------------------
 
 // A client connect: the addresses to try and where we are in the list.
 struct Stream::ConnectState {
-    struct Resolve {
-        uv_getaddrinfo_t req{};
-        Stream* stream = nullptr;  // null once the stream no longer wants the answer
-    };
     std::vector<sockaddr_storage> addresses;
     std::size_t next = 0;
     std::uint16_t port = 0;
-    uv_connect_t req{};
-    Resolve* resolve = nullptr;
-    bool attempted = false;  // the current handle already tried an address (needs a fresh one)
-    bool retrying = false;   // the handle is being closed to try the next address
+    Resolve* resolve = nullptr;  // a DNS lookup in flight
 };
 
-struct Stream::Callbacks {
-    static void alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
-        auto* s = static_cast<Stream*>(handle->data);
-        const auto span = s->loop_.read_buffer();
-        buf->base = reinterpret_cast<char*>(span.data());
-        buf->len = span.size();
-    }
+struct Stream::Busy {
+    // Our own bytes in order: first what a write left for the socket to take when writable
+    // (`pending`, taken over whole from the buffer it was assembled in; its first `sent` bytes
+    // are out), then what was written after it, or while another stream held the cork (`out`).
+    ByteBuffer pending;
+    std::size_t sent = 0;
+    ByteBuffer out;
+    int deferred_error = 0;  // a write error met while uncorking for another stream
+    std::unique_ptr<ConnectState> connect;
 
-    static void read(uv_stream_t* handle, ssize_t nread, const uv_buf_t* buf) {
-        auto* s = static_cast<Stream*>(handle->data);
-        if (nread > 0) {
-            // The stream that held the cork is done with its input: its replies go out now,
-            // while this one's are assembled.
-            if (Stream* owner = s->loop_.cork_owner(); owner != nullptr && owner != s) owner->uncork();
-            s->handler_.on_read({reinterpret_cast<std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)});
-        } else if (nread == UV_EOF) {
-            s->stop_reading();
-            s->handler_.on_eof();
-        } else if (nread < 0) {
-            s->stop_reading();
-            s->handler_.on_io_error(static_cast<int>(nread));
-        }
-    }
+    bool idle() const noexcept { return pending.empty() && out.empty() && deferred_error == 0 && !connect; }
+};
 
-    static void write(uv_write_t* req, int status) {
-        auto* w = static_cast<WriteRequest*>(req->data);
-        w->stream->write_done(status);
-    }
+// A DNS lookup: owned by libuv until its callback, which frees it; the stream may be gone by
+// then (`stream` is cleared when it closes).
+struct Stream::Resolve {
+    uv_getaddrinfo_t req{};
+    Stream* stream = nullptr;
 
-    static void shutdown(uv_shutdown_t* req, int status) {
-        auto* s = static_cast<Stream*>(req->data);
-        delete req;
-        if (s == nullptr) return;
-        if (status == UV_ECANCELED || s->closing_) return;
-        s->shut_down_ = true;
-        if (status < 0) {
-            s->handler_.on_io_error(status);
-            return;
-        }
-        if (s->close_after_shutdown_) {
-            s->close();
-            return;
-        }
-        // Keep reading to see the peer's FIN (on_eof), even if reading was paused.
-        s->paused_ = false;
-        s->pause_threshold_ = 0;
-        if (!s->reading_) s->start_reading();
-    }
-
-    static void close(uv_handle_t* handle) {
-        auto* s = static_cast<Stream*>(handle->data);
-        if (s->connect_ && s->connect_->retrying) {
-            s->connect_->retrying = false;
-            s->connect_->attempted = false;
-            s->closing_ = false;
-            s->open_ = false;
-            if (const int rc = s->open(); rc < 0) {
-                s->handler_.on_connected(rc);
-                return;
-            }
-            s->try_next_address(0);
-            return;
-        }
-        s->open_ = false;
-        s->handler_.on_closed();
-    }
-
-    static void connected(uv_connect_t* req, int status) {
-        auto* s = static_cast<Stream*>(req->data);
-        if (s->closing_ && !(s->connect_ && s->connect_->retrying)) return;
-        if (status == 0) {
-            s->connect_.reset();
-            s->handler_.on_connected(0);
-            return;
-        }
-        if (status == UV_ECANCELED) return;
-        s->try_next_address(status);
-    }
-
-    static void resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-        auto* r = static_cast<ConnectState::Resolve*>(req->data);
+    static void done(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+        auto* r = static_cast<Resolve*>(req->data);
         Stream* s = r->stream;
         delete r;
-        if (s == nullptr || s->closing_ || !s->connect_) {
+        if (s == nullptr || s->closing_ || !s->busy_ || !s->busy_->connect) {
             uv_freeaddrinfo(res);
             return;
         }
-        s->connect_->resolve = nullptr;
+        ConnectState& c = *s->busy_->connect;
+        c.resolve = nullptr;
         if (status < 0) {
             uv_freeaddrinfo(res);
             s->handler_.on_connected(status);
@@ -186,96 +146,166 @@ struct Stream::Callbacks {
             if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
             sockaddr_storage ss{};
             std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-            set_port(ss, s->connect_->port);
-            s->connect_->addresses.push_back(ss);
+            set_port(ss, c.port);
+            c.addresses.push_back(ss);
         }
         uv_freeaddrinfo(res);
         s->try_next_address(UV_EAI_NONAME);
     }
 };
 
+
+Stream::Busy& Stream::busy() {
+    if (!busy_) busy_ = std::make_unique<Busy>();
+    return *busy_;
+}
+
+ByteBuffer& Stream::own_output() { return busy().out; }
+
+bool Stream::waiting() const noexcept { return busy_ && !busy_->pending.empty(); }
+
+std::size_t Stream::own_bytes() const noexcept {
+    return busy_->out.size() + (busy_->pending.size() - busy_->sent);
+}
+
+void Stream::release_idle_buffers() noexcept {
+    if (busy_ && busy_->idle()) busy_.reset();
+}
+
 // ---- Stream --------------------------------------------------------------------------------
 
 Stream::Stream(Loop& loop, StreamHandler& handler) : loop_(loop), handler_(handler) {}
 
 Stream::~Stream() {
-    // The owner destroys a Stream only after on_closed (or before open()).
+    // The owner destroys a Stream only after on_closed (or without ever giving it a socket).
     if (flush_scheduled_) loop_.cancel_flush(*this);
+    if (close_deferred_) loop_.cancel_deferred_close(*this);
     if (corked()) {
         loop_.cork().clear();
         loop_.set_cork_owner(nullptr);
     }
-    if (connect_ && connect_->resolve) connect_->resolve->stream = nullptr;
+    if (busy_ && busy_->connect && busy_->connect->resolve) busy_->connect->resolve->stream = nullptr;
+    close_socket();
 }
 
-int Stream::open() {
-    const int rc = uv_tcp_init(loop_.uv(), tcp());
-    if (rc == 0) {
-        tcp()->data = this;
-        open_ = true;
-    }
+void Stream::adopt(int fd) noexcept {
+    fd_ = fd;
+    loop_.socket_opened();
+}
+
+void Stream::close_socket() noexcept {
+    if (fd_ < 0) return;
+    // Out of the set before the close: if another process shares the socket (a child between
+    // fork and exec), closing our descriptor alone would not remove it from the set.
+    if (watched_ != 0) loop_.watch(fd_, EPOLL_CTL_DEL, 0, this);
+    ::close(fd_);
+    fd_ = -1;
+    watched_ = 0;
+    loop_.socket_closed();
+}
+
+int Stream::update_watch() {
+    if (fd_ < 0) return 0;
+    constexpr unsigned kIn = EPOLLIN;
+    constexpr unsigned kOut = EPOLLOUT;
+    const auto want = static_cast<std::uint8_t>((reading_ ? kIn : 0u) | ((connecting_ || waiting()) ? kOut : 0u));
+    if (want == watched_) return 0;
+    const int op = watched_ == 0 ? EPOLL_CTL_ADD : want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    const int rc = loop_.watch(fd_, op, want, this);
+    if (rc == 0) watched_ = want;
     return rc;
 }
 
-int Stream::accept_from(uv_stream_t* server) {
-    return uv_accept(server, reinterpret_cast<uv_stream_t*>(tcp()));
-}
+// ---- connecting ----------------------------------------------------------------------------
 
 void Stream::connect(const std::string& host, std::uint16_t port) {
-    connect_ = std::make_unique<ConnectState>();
-    connect_->port = port;
+    ConnectState& c = *(busy().connect = std::make_unique<ConnectState>());
+    c.port = port;
     sockaddr_storage literal{};
     if (parse_ip(host, port, literal)) {
-        connect_->addresses.push_back(literal);
+        c.addresses.push_back(literal);
         try_next_address(UV_EINVAL);
         return;
     }
-    auto* r = new ConnectState::Resolve();
+    auto* r = new Resolve();  // owned by libuv until Resolve::done
     r->stream = this;
     r->req.data = r;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    const int rc = uv_getaddrinfo(loop_.uv(), &r->req, &Callbacks::resolved, host.c_str(), nullptr, &hints);
+    const int rc = uv_getaddrinfo(loop_.uv(), &r->req, &Resolve::done, host.c_str(), nullptr, &hints);
     if (rc < 0) {
         delete r;
         handler_.on_connected(rc);
         return;
     }
-    connect_->resolve = r;
+    c.resolve = r;
 }
 
 void Stream::connect_any(std::vector<sockaddr_storage> addresses) {
-    connect_ = std::make_unique<ConnectState>();
-    connect_->addresses = std::move(addresses);
+    busy().connect = std::make_unique<ConnectState>();
+    busy_->connect->addresses = std::move(addresses);
     try_next_address(UV_EINVAL);
 }
 
 void Stream::try_next_address(int last_error) {
-    ConnectState& c = *connect_;
+    ConnectState& c = *busy_->connect;
+    close_socket();  // the previous attempt's socket, if any
+    connecting_ = false;
     while (c.next < c.addresses.size()) {
-        if (c.attempted) {
-            // The handle tried (and failed) an address already: a fresh socket is needed.
-            // Close it; the close callback re-opens it and comes back here.
-            c.retrying = true;
-            closing_ = true;
-            uv_close(reinterpret_cast<uv_handle_t*>(tcp()), &Callbacks::close);
-            return;
-        }
         const sockaddr_storage& addr = c.addresses[c.next++];
-        c.req.data = this;
-        c.attempted = true;
-        const int rc = uv_tcp_connect(&c.req, tcp(), reinterpret_cast<const sockaddr*>(&addr), &Callbacks::connected);
-        if (rc == 0) return;
-        last_error = rc;
+        const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            last_error = -errno;
+            continue;
+        }
+        int rc = 0;
+        do {
+            rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), address_length(addr));
+        } while (rc < 0 && errno == EINTR);
+        if (rc < 0 && errno != EINPROGRESS) {
+            last_error = -errno;
+            ::close(fd);
+            continue;
+        }
+        adopt(fd);
+        // Writable means connected or failed; finish_connect tells which.
+        connecting_ = true;
+        if (const int w = update_watch(); w < 0) {
+            last_error = w;
+            connecting_ = false;
+            close_socket();
+            continue;
+        }
+        return;
     }
     handler_.on_connected(last_error != 0 ? last_error : UV_ECONNREFUSED);
 }
 
+void Stream::finish_connect() {
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error != 0) {
+        try_next_address(-error);
+        return;
+    }
+    connecting_ = false;
+    busy_->connect.reset();
+    if (const int rc = update_watch(); rc < 0) {
+        handler_.on_connected(rc);
+        return;
+    }
+    handler_.on_connected(0);
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
 int Stream::start_reading() {
     if (reading_ || closing_ || paused_) return 0;
-    const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(tcp()), &Callbacks::alloc, &Callbacks::read);
-    if (rc == 0) reading_ = true;
+    reading_ = true;
+    const int rc = update_watch();
+    if (rc < 0) reading_ = false;
     return rc;
 }
 
@@ -286,71 +316,121 @@ void Stream::resume_reading() {
 
 void Stream::stop_reading() {
     if (!reading_) return;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp()));
     reading_ = false;
+    update_watch();
 }
 
-void Stream::set_nodelay(bool on) { uv_tcp_nodelay(tcp(), on ? 1 : 0); }
+void Stream::set_nodelay(bool on) {
+    if (fd_ < 0) return;
+    int value = on ? 1 : 0;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value));
+}
 
+void Stream::on_events(std::uint32_t events) {
+    if (closing_) return;  // closed earlier in this dispatch
+    constexpr std::uint32_t kFailed = EPOLLERR | EPOLLHUP;
+    if (connecting_) {
+        if ((events & (EPOLLOUT | kFailed)) != 0) finish_connect();
+        return;
+    }
+    if (waiting() && (events & (EPOLLOUT | kFailed)) != 0) {
+        write_more();  // a failure shows as the send's error
+        if (closing_) return;
+    }
+    if (reading_ && (events & (EPOLLIN | kFailed)) != 0) read_ready();  // and as the read's
+}
+
+void Stream::read_ready() {
+    const auto buf = loop_.read_buffer();
+    for (int i = 0; i < kMaxReadsPerEvent && reading_ && !closing_; ++i) {
+        loop_.count_read();
+        const ssize_t n = ::read(fd_, buf.data(), buf.size());
+        if (n > 0) {
+            // The stream that held the cork is done with its input: its replies go out now,
+            // while this one's are assembled.
+            if (Stream* owner = loop_.cork_owner(); owner != nullptr && owner != this) owner->uncork();
+            handler_.on_read({buf.data(), static_cast<std::size_t>(n)});
+            if (static_cast<std::size_t>(n) < buf.size()) return;  // the socket is empty
+            continue;
+        }
+        if (n == 0) {
+            stop_reading();
+            handler_.on_eof();
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        const int error = -errno;
+        stop_reading();
+        handler_.on_io_error(error);
+        return;
+    }
+}
+
+// ---- writing -------------------------------------------------------------------------------
 
 std::uint8_t* Stream::prepare(std::size_t n) {
-    // Our own pending output (a write in flight, or what waits after it) comes first. A closing
-    // stream never takes the cork (nothing of it will be flushed; its bytes are dropped).
-    if (write_ || !out_.empty() || closing_) return out_.reserve_more(n);
+    // Our own pending output (a write waiting for the socket, or what waits after it) comes
+    // first. A closing stream never takes the cork (nothing of it will be flushed; its bytes
+    // are dropped).
+    if ((busy_ && own_bytes() != 0) || closing_) return own_output().reserve_more(n);
     if (Stream* owner = loop_.cork_owner(); owner != this) {
         // Another stream is assembling its replies in the cork (a broadcast, or a send to a
         // connection other than the one being read): our bytes wait in our own buffer for
         // this iteration's flush, so that a fan-out costs one write per connection per
         // iteration, not one per message.
-        if (owner != nullptr) return out_.reserve_more(n);
+        if (owner != nullptr) return own_output().reserve_more(n);
         loop_.set_cork_owner(this);
     }
     return loop_.cork().reserve_more(n);
 }
 
-void Stream::commit(std::size_t n) {
-    // prepare() chose the buffer; nothing can change that choice before this commit.
-    (corked() ? loop_.cork() : out_).grow_size(n);  // published to other threads when flushed
-    // libuv may deliver many reads in one iteration before our flush runs: check the pause
-    // threshold as output accumulates, so the overshoot is at most one read's worth.
-    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
+void Stream::schedule_flush() {
     if (!flush_scheduled_ && !closing_) {
         flush_scheduled_ = true;
         loop_.schedule_flush(*this);
     }
 }
 
-std::size_t Stream::write_pending() const noexcept { return write_->pending(); }
+void Stream::commit(std::size_t n) {
+    // prepare() chose the buffer; nothing can change that choice before this commit.
+    (corked() ? loop_.cork() : busy_->out).grow_size(n);  // published to other threads when flushed
+    // Many reads may be handled in one iteration before our flush runs: check the pause
+    // threshold as output accumulates, so the overshoot is at most one read's worth.
+    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
+    schedule_flush();
+}
 
 void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
-    // Bytes of ours that wait in a queued write or in our own buffer go first: queue behind them.
-    // (libuv's buffers count in unsigned int: a payload of a GiB or more takes the copying path.)
-    if (write_ || !out_.empty() || closing_ || !open_ || deferred_error_ != 0 || body.size() >= (1u << 30)) {
+    // Bytes of ours that wait go first: queue behind them.
+    if ((busy_ && (own_bytes() != 0 || busy_->deferred_error != 0)) || closing_ || fd_ < 0 || connecting_ ||
+        body.size() >= kMaxGatherBody) {
         Output::write_gather(head, body);
         return;
     }
     ByteBuffer& cork = loop_.cork();
     const bool had_cork = corked();
-    uv_buf_t bufs[3];
-    unsigned count = 0;
-    if (had_cork && !cork.empty()) bufs[count++] = uv_buf_init(reinterpret_cast<char*>(cork.data()), static_cast<unsigned>(cork.size()));
-    bufs[count++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(head.data())), static_cast<unsigned>(head.size()));
-    bufs[count++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(body.data())), static_cast<unsigned>(body.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), bufs, count);
-    if (n == UV_EAGAIN) n = 0;
+    iovec iov[3];
+    std::size_t count = 0;
+    if (had_cork && !cork.empty()) iov[count++] = {cork.data(), cork.size()};
+    iov[count++] = {const_cast<std::uint8_t*>(head.data()), head.size()};
+    iov[count++] = {const_cast<std::uint8_t*>(body.data()), body.size()};
+    loop_.count_send();
+    const ssize_t n = sendv_some(fd_, iov, count);
     if (n < 0) {
-        deferred_error_ = n;  // reported by our flush, not inside the sender's call
+        busy().deferred_error = static_cast<int>(n);  // reported by our flush, not inside the sender's call
     } else {
-        // What the kernel left, in order, waits in our own buffer for the flush's queued write.
+        // What the kernel left, in order, waits in our own buffer for the flush.
         auto skip = static_cast<std::size_t>(n);
-        for (unsigned i = 0; i < count; ++i) {
-            const std::size_t len = bufs[i].len;
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t len = iov[i].iov_len;
             if (skip >= len) {
                 skip -= len;
                 continue;
             }
-            std::memcpy(out_.reserve_more(len - skip), bufs[i].base + skip, len - skip);
-            out_.grow_size(len - skip);
+            ByteBuffer& out = own_output();
+            std::memcpy(out.reserve_more(len - skip), static_cast<const std::uint8_t*>(iov[i].iov_base) + skip, len - skip);
+            out.grow_size(len - skip);
             skip = 0;
         }
     }
@@ -359,89 +439,111 @@ void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const st
         loop_.set_cork_owner(nullptr);
     }
     if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
-    if (!flush_scheduled_ && !closing_) {
-        flush_scheduled_ = true;
-        loop_.schedule_flush(*this);
-    }
+    schedule_flush();
 }
 
 int Stream::send_buffer(ByteBuffer& buf) {
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf.data()), static_cast<unsigned>(buf.size()));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp()), &b, 1);
-    if (n == UV_EAGAIN) n = 0;
+    loop_.count_send();
+    const ssize_t n = send_some(fd_, buf.data(), buf.size());
     if (n < 0) {
         buf.clear();
-        return n;
+        return static_cast<int>(n);
     }
     const auto written = static_cast<std::size_t>(n);
     if (written == buf.size()) {
         buf.clear();
         return 0;
     }
-    // The kernel took part of it: the rest goes to a queued write, from the buffer it is in,
-    // which the write request takes over (no copy; a 16 MiB message is not duplicated). `buf`
-    // (the loop's cork or our own buffer) starts again empty; write_done may hand the memory
-    // back to the cork.
-    write_ = std::make_unique<WriteRequest>();
-    write_->stream = this;
-    write_->req.data = write_.get();
-    write_->bytes = std::move(buf);
-    write_->sent = written;
-    uv_buf_t wbuf = uv_buf_init(reinterpret_cast<char*>(write_->bytes.data() + written),
-                                static_cast<unsigned>(write_->pending()));
-    const int rc = uv_write(&write_->req, reinterpret_cast<uv_stream_t*>(tcp()), &wbuf, 1, &Callbacks::write);
-    if (rc < 0) {
-        write_.reset();
-        return rc;
+    // The kernel took part of it: the rest waits for the socket to be writable, in the buffer
+    // it is in, which we take over (no copy; a 16 MiB message is not duplicated). `buf` (the
+    // loop's cork or our own buffer) starts again empty; write_done may hand the memory back
+    // to the cork.
+    Busy& b = busy();
+    b.pending = std::move(buf);
+    b.sent = written;
+    return update_watch();
+}
+
+void Stream::write_more() {
+    Busy& b = *busy_;
+    loop_.count_send();
+    const ssize_t n = send_some(fd_, b.pending.data() + b.sent, b.pending.size() - b.sent);
+    if (n < 0) {
+        write_done(static_cast<int>(n));
+        return;
     }
-    return 0;
+    b.sent += static_cast<std::size_t>(n);
+    if (b.sent == b.pending.size()) write_done(0);
+}
+
+void Stream::write_done(int status) {
+    // The loop's cork keeps a buffer of working size, so that steady traffic does not allocate:
+    // give it back this one if it has none (it may have lent it to this write).
+    Busy& b = *busy_;
+    ByteBuffer& cork = loop_.cork();
+    if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && b.pending.capacity() <= Loop::kMaxKeptCork) {
+        b.pending.clear();
+        cork = std::move(b.pending);
+    } else {
+        b.pending.release();
+    }
+    b.sent = 0;
+    update_watch();
+    update_mirror();
+    if (closing_) return;
+    if (status < 0) {
+        handler_.on_io_error(status);
+        return;
+    }
+    // We waited for the peer: flush what was written meanwhile; the drain is reported (once)
+    // when everything is out, here or after a later write.
+    drain_notice_ = true;
+    flush();
 }
 
 void Stream::uncork() {
     ByteBuffer& cork = loop_.cork();
     loop_.set_cork_owner(nullptr);
     if (cork.empty()) return;
-    if (const int rc = send_buffer(cork); rc < 0) deferred_error_ = rc;
+    if (const int rc = send_buffer(cork); rc < 0) busy().deferred_error = rc;
     // Errors, drain notices and shutdown are handled in our own flush (still scheduled: the
     // commit that filled the cork scheduled it), not inside another stream's write.
-    if (!flush_scheduled_ && !closing_) {
-        flush_scheduled_ = true;
-        loop_.schedule_flush(*this);
-    }
+    schedule_flush();
 }
 
 void Stream::flush() {
     flush_scheduled_ = false;
-    if (closing_ || !open_) {
+    if (closing_ || fd_ < 0) {
         if (corked()) {
             loop_.cork().clear();
             loop_.set_cork_owner(nullptr);
         }
         return;
     }
-    if (deferred_error_ != 0) {
-        const int error = deferred_error_;
-        deferred_error_ = 0;
+    if (busy_ && busy_->deferred_error != 0) {
+        const int error = busy_->deferred_error;
+        busy_->deferred_error = 0;
         handler_.on_io_error(error);
         return;
     }
-    if (!write_) {
-        ByteBuffer& buf = corked() ? loop_.cork() : out_;
-        if (corked()) loop_.set_cork_owner(nullptr);
-        if (!buf.empty()) {
-            if (const int rc = send_buffer(buf); rc < 0) {
+    if (!waiting()) {
+        const bool from_cork = corked();
+        if (from_cork) loop_.set_cork_owner(nullptr);
+        ByteBuffer* buf = from_cork ? &loop_.cork() : (busy_ ? &busy_->out : nullptr);
+        if (buf != nullptr && !buf->empty()) {
+            if (const int rc = send_buffer(*buf); rc < 0) {
                 handler_.on_io_error(rc);
                 return;
             }
         }
     }
     update_mirror();
-    if (write_) {  // waiting for the peer; write_done continues
+    if (waiting()) {  // waiting for the peer; write_done continues
         apply_back_pressure();
         return;
     }
     // Everything is out.
-    if (out_.capacity() > kKeepOutputCapacity) out_.release();
+    if (busy_ && busy_->out.capacity() > kKeepOutputCapacity) busy_->out.release();
     if (paused_) apply_back_pressure();  // read again
     if (drain_notice_) {
         drain_notice_ = false;
@@ -464,26 +566,7 @@ void Stream::apply_back_pressure() {
     }
 }
 
-void Stream::write_done(int status) {
-    // The loop's cork keeps a buffer of working size, so that steady traffic does not allocate:
-    // give it back this one if it has none (it may have lent it to this write).
-    ByteBuffer& cork = loop_.cork();
-    if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && write_->bytes.capacity() <= Loop::kMaxKeptCork) {
-        write_->bytes.clear();
-        cork = std::move(write_->bytes);
-    }
-    write_.reset();
-    update_mirror();
-    if (closing_ || status == UV_ECANCELED) return;
-    if (status < 0) {
-        handler_.on_io_error(status);
-        return;
-    }
-    // We waited for the peer: flush what was written meanwhile; the drain is reported (once)
-    // when everything is out, here or after a later write.
-    drain_notice_ = true;
-    flush();
-}
+// ---- closing -------------------------------------------------------------------------------
 
 void Stream::shutdown(bool close_when_sent) {
     if (closing_) return;
@@ -495,40 +578,35 @@ void Stream::shutdown(bool close_when_sent) {
     want_shutdown_ = true;
     if (buffered_amount() == 0) {
         start_shutdown();
-    } else if (!write_ && !flush_scheduled_) {
-        flush_scheduled_ = true;
-        loop_.schedule_flush(*this);
+    } else if (!waiting()) {
+        schedule_flush();
     }
 }
 
 void Stream::start_shutdown() {
     if (shut_down_ || closing_) return;
-    auto* req = new uv_shutdown_t();
-    req->data = this;
-    if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(tcp()), &Callbacks::shutdown) < 0) {
-        delete req;
-        shut_down_ = true;  // not connected any more: nothing to shut down
-        handler_.on_eof();
+    shut_down_ = true;
+    if (fd_ < 0 || ::shutdown(fd_, SHUT_WR) != 0) {
+        handler_.on_eof();  // not connected any more: nothing to shut down
         return;
     }
-    shut_down_ = true;
+    if (close_after_shutdown_) {
+        close();
+        return;
+    }
+    // Keep reading to see the peer's FIN (on_eof), even if reading was paused.
+    paused_ = false;
+    pause_threshold_ = 0;
+    if (!reading_) start_reading();
 }
 
 void Stream::close() {
-    if (closing_ && !(connect_ && connect_->retrying)) return;
-    if (connect_) {
-        if (connect_->resolve) {
-            connect_->resolve->stream = nullptr;
-            uv_cancel(reinterpret_cast<uv_req_t*>(&connect_->resolve->req));
-            connect_->resolve = nullptr;
-        }
-        if (connect_->retrying) {
-            // Already closing for a retry: let that close callback report on_closed.
-            connect_->retrying = false;
-            return;
-        }
-    }
+    if (closing_) return;
     closing_ = true;
+    if (busy_ && busy_->connect && busy_->connect->resolve) {
+        busy_->connect->resolve->stream = nullptr;
+        uv_cancel(reinterpret_cast<uv_req_t*>(&busy_->connect->resolve->req));
+    }
     if (corked()) {  // what this stream had corked is dropped with it
         loop_.cork().clear();
         loop_.set_cork_owner(nullptr);
@@ -539,34 +617,31 @@ void Stream::close() {
         loop_.cancel_flush(*this);
         flush_scheduled_ = false;
     }
-    out_.release();
-    if (!open_) {
-        // Never opened: report at once. The owner may destroy this Stream inside the call,
-        // so nothing here may touch a member afterwards.
-        handler_.on_closed();
-        return;
-    }
+    busy_.reset();
     reading_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(tcp()), &Callbacks::close);
+    connecting_ = false;
+    close_socket();
+    // The owner may destroy this Stream in on_closed: never inside a caller's call.
+    close_deferred_ = true;
+    loop_.defer_close(*this);
 }
 
-int Stream::native_handle() const noexcept {
-    uv_os_fd_t fd = -1;
-    if (!open_ || uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp()), &fd) != 0) return -1;
-    return fd;
+void Stream::finish_close() {
+    close_deferred_ = false;
+    handler_.on_closed();  // may destroy this
 }
 
 std::optional<SocketAddr> Stream::peer_addr() const {
     sockaddr_storage ss{};
-    int len = sizeof(ss);
-    if (uv_tcp_getpeername(tcp(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    socklen_t len = sizeof(ss);
+    if (fd_ < 0 || getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
     return to_socket_addr(ss);
 }
 
 std::optional<SocketAddr> Stream::local_addr() const {
     sockaddr_storage ss{};
-    int len = sizeof(ss);
-    if (uv_tcp_getsockname(tcp(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+    socklen_t len = sizeof(ss);
+    if (fd_ < 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
     return to_socket_addr(ss);
 }
 

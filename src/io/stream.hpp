@@ -1,6 +1,8 @@
 // ws::io::Stream: one TCP connection on a Loop: reading into the loop's buffer, corked writes
-// flushed once per iteration (uv_try_write first, a queued write only for what the kernel did
-// not take), graceful shutdown, and client connects that try every resolved address in turn.
+// flushed once per iteration (one send first, and waiting for the socket to be writable only
+// for what the kernel did not take), graceful shutdown, and client connects that try every
+// resolved address in turn. The socket is watched through the Loop's socket set, not through a
+// libuv handle (see loop.hpp for why).
 #pragma once
 
 #include <atomic>
@@ -18,9 +20,6 @@
 #include "io/loop.hpp"
 #include "proto/session.hpp"
 #include "ws/address.hpp"
-
-struct uv_tcp_s;
-struct uv_stream_s;
 
 namespace ws::io {
 
@@ -40,7 +39,8 @@ public:
     virtual void on_drain() = 0;
     // Client streams: the connection attempt finished (0, or the last error of every address).
     virtual void on_connected(int status) = 0;
-    // The handle is closed; the owner may destroy the Stream now (and only now).
+    // The stream is closed (always from a later loop iteration than close()); the owner may
+    // destroy the Stream now (and only now).
     virtual void on_closed() = 0;
 };
 
@@ -51,16 +51,15 @@ public:
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
 
-    // Prepares the TCP handle; 0 or a libuv error.
-    int open();
-    // Accepts a pending connection from a listening handle (used by Listener).
-    int accept_from(uv_stream_s* server);
+    // Server side: takes over a connected socket (from Listener::accept); the Stream closes it.
+    void adopt(int fd) noexcept;
     // Resolves `host` (names through libuv's thread pool; IP literals directly) and connects
     // to each address in turn until one answers; reports through on_connected.
     void connect(const std::string& host, std::uint16_t port);
     // Connects to each of `addresses` in turn (what connect() does after resolving).
     void connect_any(std::vector<sockaddr_storage> addresses);
 
+    // 0, or a negative errno if the socket cannot be watched.
     int start_reading();
     // Starts reading even if back-pressure had paused it.
     void resume_reading();
@@ -71,24 +70,25 @@ public:
     // proto::Output: the corked output buffer.
     std::uint8_t* prepare(std::size_t n) override;
     void commit(std::size_t n) override;
-    // A large frame: written at once with what this stream has corked before it (one writev);
+    // A large frame: written at once with what this stream has corked before it (one sendmsg);
     // only what the kernel does not take is copied, into our own buffer, for the flush.
     void write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) override;
 
-    // Gives back the output buffer's memory if nothing is waiting in it (an idle connection
+    // Gives back the output buffers' memory if nothing is waiting in them (an idle connection
     // should cost no buffer; an active one keeps its buffer so that sending does not allocate).
-    void release_idle_buffers() noexcept {
-        if (out_.empty() && !write_) out_.release();
-    }
+    void release_idle_buffers() noexcept;
     // Bytes written by the owner but not yet taken by the kernel.
     std::size_t buffered_amount() const noexcept {
-        return out_.size() + (write_ ? write_pending() : 0) + (corked() ? loop_.cork().size() : 0);
+        return (busy_ ? own_bytes() : 0) + (corked() ? loop_.cork().size() : 0);
     }
     // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).
     void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept { mirror_ = mirror; }
     // Back-pressure: while more than `bytes` wait for the peer, stop reading from it (a peer
     // that sends without reading is then slowed by TCP); resume once it drains below. 0: off.
-    void set_read_pause_threshold(std::size_t bytes) noexcept { pause_threshold_ = bytes; }
+    // At most 4 GiB - 1 (larger values are clamped).
+    void set_read_pause_threshold(std::size_t bytes) noexcept {
+        pause_threshold_ = bytes > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(bytes);
+    }
     bool is_paused() const noexcept { return paused_; }
     // Asks for on_drain once everything buffered now has been written, even if the kernel
     // takes it all at the next flush (the owner refused a send and promised a drain).
@@ -102,60 +102,74 @@ public:
     // not lost to a reset caused by unread input. With `close_when_sent`, close as soon as the
     // FIN is out (nothing more is expected from the peer).
     void shutdown(bool close_when_sent = false);
-    // Closes the handle now; buffered output is dropped. on_closed follows.
+    // Closes the socket now; buffered output is dropped. on_closed follows, from a later loop
+    // iteration.
     void close();
     bool is_closing() const noexcept { return closing_; }
     bool is_shut_down() const noexcept { return shut_down_; }
 
     // The OS socket (for diagnostics and tests), or -1.
-    int native_handle() const noexcept;
+    int native_handle() const noexcept { return fd_; }
     std::optional<SocketAddr> peer_addr() const;
     std::optional<SocketAddr> local_addr() const;
 
-private:
-    struct WriteRequest;
-    struct ConnectState;
-    struct Callbacks;  // the libuv callbacks, defined next to them in stream.cpp
-    friend struct Callbacks;
+    // The Loop's socket set reports `events` (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP).
+    void on_events(std::uint32_t events);
+    // The Loop's deferred close: reports on_closed.
+    void finish_close();
 
-    void write_done(int status);
+private:
+    struct Busy;
+    struct ConnectState;
+    struct Resolve;
+
     bool corked() const noexcept { return loop_.cork_owner() == this; }
-    std::size_t write_pending() const noexcept;
+    // Bytes in our own buffers: a write waiting for the socket, and what waits behind it.
+    std::size_t own_bytes() const noexcept;
+    bool waiting() const noexcept;  // a write waits for the socket to become writable
+    Busy& busy();
+    ByteBuffer& own_output();  // our own buffer (allocating the out-of-line state)
     // Sends this stream's bytes from the cork buffer now (another stream needs it).
     void uncork();
-    // Sends `buf` (out_ or the cork): what the kernel takes now, the rest through a queued
-    // write; leaves `buf` empty. 0 or a libuv error.
+    // Sends `buf` (our own or the cork): what the kernel takes now; the rest waits, in the
+    // buffer it is in (taken over, not copied), for the socket to be writable. Leaves `buf`
+    // empty. 0 or a negative errno.
     int send_buffer(ByteBuffer& buf);
+    void write_more();
+    void write_done(int status);
+    void read_ready();
     void update_mirror() noexcept {
         if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
     }
     void apply_back_pressure();
     void start_shutdown();
+    void schedule_flush();
     void try_next_address(int last_error);
-
-    uv_tcp_s* tcp() noexcept { return reinterpret_cast<uv_tcp_s*>(tcp_storage_); }
-    const uv_tcp_s* tcp() const noexcept { return reinterpret_cast<const uv_tcp_s*>(tcp_storage_); }
+    void finish_connect();
+    // Keeps the socket set's interest equal to what the stream needs now (reading, a waiting
+    // write, a connect); 0 or a negative errno.
+    int update_watch();
+    void close_socket() noexcept;
 
     Loop& loop_;
     StreamHandler& handler_;
-    ByteBuffer out_;
-    std::unique_ptr<WriteRequest> write_;
-    std::unique_ptr<ConnectState> connect_;
+    // Output that waits for the peer and a client's connect state: allocated while needed, so
+    // that an idle connection carries a pointer only.
+    std::unique_ptr<Busy> busy_;
     std::atomic<std::uint64_t>* mirror_ = nullptr;
-    std::size_t pause_threshold_ = 0;
-    bool open_ = false;
-    bool paused_ = false;
-    bool drain_notice_ = false;
-    bool close_after_shutdown_ = false;
-    int deferred_error_ = 0;  // a write error met while uncorking for another stream
-    bool reading_ = false;
-    bool flush_scheduled_ = false;
-    bool want_shutdown_ = false;
-    bool shut_down_ = false;
-    bool closing_ = false;
-    // The uv_tcp_t lives inline (no allocation per connection); stream.cpp checks the size.
-    static constexpr std::size_t kTcpSize = 248;
-    alignas(8) unsigned char tcp_storage_[kTcpSize];
+    int fd_ = -1;
+    std::uint32_t pause_threshold_ = 0;
+    std::uint8_t watched_ = 0;  // the events the socket set has for fd_
+    bool reading_ : 1 = false;
+    bool paused_ : 1 = false;
+    bool drain_notice_ : 1 = false;
+    bool close_after_shutdown_ : 1 = false;
+    bool flush_scheduled_ : 1 = false;
+    bool want_shutdown_ : 1 = false;
+    bool shut_down_ : 1 = false;
+    bool closing_ : 1 = false;
+    bool connecting_ : 1 = false;
+    bool close_deferred_ : 1 = false;
 };
 
 }  // namespace ws::io
