@@ -44,12 +44,9 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
       session_(role, runtime.session_config(role), *this, stream_),
       slot_(slot),
       id_(id) {
-    if (slot != kRejectSlot) {
-        info_ = &runtime.slot_info(slot);
-        stream_.set_buffered_mirror(&info_->buffered);
-    }
+    if (slot != kRejectSlot) stream_.set_buffered_mirror(&runtime.slot_info(slot).buffered);
     stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
-    last_read_ = runtime.now();
+    last_read_ = clock32(runtime.now());
     // Closing a Stream is always asynchronous (on_closed comes from a later loop iteration):
     // a connection is never deleted under a caller's feet.
 }
@@ -67,7 +64,7 @@ void Connection::start_server(std::unique_ptr<Handler> handler) {
     if (phase_ == Phase::Dead) return;  // the factory shut everything down meanwhile
     phase_ = Phase::Handshake;
     const auto& s = runtime_.settings();
-    deadline_ = runtime_.now() + s.handshake_timeout_ms;
+    deadline_ = after(runtime_.now(), s.handshake_timeout_ms);
     if (s.tcp_nodelay) stream_.set_nodelay(true);
     if (const int rc = stream_.start_reading(); rc < 0) {
         report(Error(ErrorKind::Io, "cannot read from new connection: " + io::error_message(rc), rc));
@@ -79,7 +76,7 @@ void Connection::start_reject() {
     phase_ = Phase::Rejecting;
     session_.fail(Error(ErrorKind::Capacity, "server at max_connections; try again later").with_http_status(503));
     stream_.shutdown();
-    deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+    deadline_ = after(runtime_.now(), runtime_.settings().close_timeout_ms);
     stream_.start_reading();  // read (and discard) until the client closes
 }
 
@@ -90,7 +87,7 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
     if (phase_ == Phase::Dead) return;  // a user callback shut everything down meanwhile
     pending_request_ = std::make_unique<Request>(std::move(request));
     phase_ = Phase::Connecting;
-    deadline_ = runtime_.now() + runtime_.settings().handshake_timeout_ms;
+    deadline_ = after(runtime_.now(), runtime_.settings().handshake_timeout_ms);
     stream_.connect(host, port);
 }
 
@@ -175,8 +172,12 @@ void Connection::shutdown() {
 void Connection::abort() {
     if (phase_ == Phase::Dead) return;
     phase_ = Phase::Dead;
-    if (info_) info_->open.store(0, std::memory_order_relaxed);
+    publish_open(false);
     stream_.close();
+}
+
+void Connection::publish_open(bool open) noexcept {
+    if (slot_ != kRejectSlot) runtime_.slot_info(slot_).open.store(open ? 1 : 0, std::memory_order_relaxed);
 }
 
 // ---- state after the Session acted -------------------------------------------------------
@@ -186,14 +187,14 @@ void Connection::after_session() {
     const auto state = session_.state();
     if (state == proto::Session::State::Closed) {
         if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting) return;
-        if (info_) info_->open.store(0, std::memory_order_relaxed);
+        publish_open(false);
         const bool client = session_.role() == proto::Role::Client;
         if (session_.abort_transport() || phase_ == Phase::Connecting || (client && !session_.opened())) {
             abort();
             return;
         }
         phase_ = Phase::Lingering;
-        deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+        deadline_ = after(runtime_.now(), runtime_.settings().close_timeout_ms);
         // RFC 6455 7.1.1: the server closes the TCP connection first; the client waits for it
         // (and the close deadline bounds the wait). After a complete closing handshake the
         // peer has our close frame and sends nothing more: the server closes once its FIN is
@@ -204,8 +205,8 @@ void Connection::after_session() {
         stream_.resume_reading();  // to see the peer's FIN, even if back-pressure paused us
     } else if (state == proto::Session::State::CloseSent && phase_ == Phase::Open) {
         phase_ = Phase::Closing;
-        deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
-        if (info_) info_->open.store(0, std::memory_order_relaxed);
+        deadline_ = after(runtime_.now(), runtime_.settings().close_timeout_ms);
+        publish_open(false);
     }
 }
 
@@ -219,7 +220,7 @@ void Connection::check_deadline(std::uint64_t now) {
     switch (phase_) {
         case Phase::Connecting:
         case Phase::Handshake: {
-            if (s.handshake_timeout_ms == 0 || now < deadline_) return;
+            if (s.handshake_timeout_ms == 0 || !reached(now, deadline_)) return;
             Error e = Error(ErrorKind::Timeout, "opening handshake did not complete within " +
                                                     std::to_string(s.handshake_timeout_ms) + " ms")
                           .with_http_status(408);
@@ -236,7 +237,7 @@ void Connection::check_deadline(std::uint64_t now) {
             if (message_overdue(now)) return;
             // Quiet for a whole sweep: an idle connection keeps no buffers (they are allocated
             // again, once, when it next talks).
-            if (now - last_read_ >= runtime_.settings().timer_sweep_ms && !buffers_released_) {
+            if (since(now, last_read_) >= runtime_.settings().timer_sweep_ms && !buffers_released_) {
                 stream_.release_idle_buffers();
                 session_.release_idle_buffers();
                 buffers_released_ = true;
@@ -244,13 +245,13 @@ void Connection::check_deadline(std::uint64_t now) {
             const std::uint32_t idle = idle_timeout();
             if (idle == 0) return;
             if (!ping_outstanding_) {
-                if (now - last_read_ < idle) return;
+                if (since(now, last_read_) < idle) return;
                 // Quiet for a whole idle period: ask the peer whether it is still there.
                 ping_outstanding_ = true;
-                deadline_ = now + idle;
+                deadline_ = after(now, idle);
                 (void)session_.ping({});
                 after_session();
-            } else if (now >= deadline_) {
+            } else if (reached(now, deadline_)) {
                 report(Error(ErrorKind::Timeout, "no data and no answer to a ping for " + std::to_string(2 * idle) + " ms"));
                 abort();
             }
@@ -258,14 +259,14 @@ void Connection::check_deadline(std::uint64_t now) {
         }
         case Phase::Closing:
             if (message_overdue(now)) return;
-            if (now < deadline_) return;
+            if (!reached(now, deadline_)) return;
             report(Error(ErrorKind::Timeout, "the peer did not answer our close frame within " +
                                                  std::to_string(s.close_timeout_ms) + " ms"));
             abort();
             return;
         case Phase::Lingering:
         case Phase::Rejecting:
-            if (now >= deadline_) abort();
+            if (reached(now, deadline_)) abort();
             return;
         case Phase::Dead: return;
     }
@@ -273,7 +274,7 @@ void Connection::check_deadline(std::uint64_t now) {
 
 bool Connection::message_overdue(std::uint64_t now) {
     const std::uint32_t limit = runtime_.settings().message_timeout_ms;
-    if (limit == 0 || message_started_ == 0 || now - message_started_ < limit) return false;
+    if (limit == 0 || !message_pending_ || since(now, message_started_) < limit) return false;
     // A peer trickling a message (even one byte now and then) would otherwise hold its
     // assembly buffer, up to max_message_size, for ever.
     session_.fail(Error(ErrorKind::Policy, "message not completed within " + std::to_string(limit) + " ms"));
@@ -307,8 +308,8 @@ Result<> Connection::on_response(const Response& response) {
 Result<> Connection::on_open(Request& request, Response& response) {
     if (phase_ == Phase::Dead) return gone();
     phase_ = Phase::Open;
-    last_read_ = runtime_.now();
-    if (info_) info_->open.store(1, std::memory_order_relaxed);
+    last_read_ = clock32(runtime_.now());
+    publish_open(true);
     Handshake shake{std::move(request), std::move(response), stream_.peer_addr(), stream_.local_addr()};
     return guarded([&] { return handler_->on_open(shake); });
 }
@@ -339,14 +340,15 @@ Result<> Connection::on_send_frame(Frame& frame) {
 // ---- io::StreamHandler ---------------------------------------------------------------
 
 void Connection::on_read(std::span<std::uint8_t> data) {
-    last_read_ = runtime_.now();
+    last_read_ = clock32(runtime_.now());
     ping_outstanding_ = false;
     buffers_released_ = false;
     if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
     session_.feed(data);
     if (!session_.receiving()) {
-        message_started_ = 0;
-    } else if (message_started_ == 0) {
+        message_pending_ = false;
+    } else if (!message_pending_) {
+        message_pending_ = true;
         message_started_ = last_read_;
     }
     after_session();
@@ -362,8 +364,8 @@ void Connection::on_eof() {
     // The peer will send nothing more, but what we still owe it (an echo, our close reply,
     // a 503) may not be flushed yet: libuv can report EOF in the same burst of reads as the
     // last frames. Send it, then close; the close deadline bounds the wait.
-    if (info_) info_->open.store(0, std::memory_order_relaxed);
-    if (phase_ != Phase::Lingering) deadline_ = runtime_.now() + runtime_.settings().close_timeout_ms;
+    publish_open(false);
+    if (phase_ != Phase::Lingering) deadline_ = after(runtime_.now(), runtime_.settings().close_timeout_ms);
     if (phase_ != Phase::Rejecting) phase_ = Phase::Lingering;
     stream_.shutdown(true);
 }
