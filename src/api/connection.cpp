@@ -182,7 +182,7 @@ void Connection::publish_open(bool open) noexcept {
 
 // ---- state after the Session acted -------------------------------------------------------
 
-void Connection::after_session() {
+void Connection::session_changed() {
     if (phase_ == Phase::Dead) return;
     const auto state = session_.state();
     if (state == proto::Session::State::Closed) {

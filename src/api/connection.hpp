@@ -93,9 +93,15 @@ public:
     void on_closed() override;
 
 private:
-    // Reacts to what the Session did: start the closing timers, shut the transport, pause
-    // reading under back-pressure, publish the buffered amount.
-    void after_session();
+    // Reacts to what the Session did: start the closing timers, shut the transport. Inline:
+    // a session that is not closing (every message) costs one test.
+    void after_session() {
+        const auto state = session_.state();
+        if (state == proto::Session::State::Open || state == proto::Session::State::Handshake) [[likely]]
+            return;
+        session_changed();
+    }
+    void session_changed();
     bool message_overdue(std::uint64_t now);
     std::uint32_t idle_timeout() const noexcept;
     void report(const Error& error);

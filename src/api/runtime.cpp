@@ -266,25 +266,12 @@ void Runtime::connection_closed(Connection* c) {
     }
 }
 
-Connection* Runtime::find(std::uint32_t slot, std::uint32_t id) noexcept {
-    if (slot >= slots_.size()) return nullptr;
-    Connection* c = slots_[slot];
-    return c != nullptr && c->id() == id ? c : nullptr;
-}
-
 std::size_t Runtime::buffered_amount(std::uint32_t slot, std::uint32_t id) noexcept {
     Connection* c = find(slot, id);
     return c != nullptr ? c->stream().buffered_amount() + c->session().held_bytes() : 0;
 }
 
 // ---- Sender operations -------------------------------------------------------------------
-
-Result<> Runtime::send(std::uint32_t slot, std::uint32_t id, const Message& msg) {
-    if (slot == Sender::kAll) return broadcast(msg);
-    Connection* c = find(slot, id);
-    if (c == nullptr) return {};  // the connection is gone; as in WS-RS the message is dropped
-    return c->send(msg);
-}
 
 Result<> Runtime::broadcast(const Message& msg, bool utf8_known) {
     if (!utf8_known && msg.is_text() && !proto::is_valid_utf8(msg.bytes()))

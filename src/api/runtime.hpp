@@ -45,7 +45,13 @@ public:
     std::uint64_t now() const { return loop_.now_ms(); }
 
     // Sender operations, on the loop thread. `slot`/`id` name a connection, or Sender::kAll.
-    Result<> send(std::uint32_t slot, std::uint32_t id, const Message& msg);
+    // Inline: this is the path of every message a handler sends on the loop thread.
+    Result<> send(std::uint32_t slot, std::uint32_t id, const Message& msg) {
+        if (slot == Sender::kAll) return broadcast(msg);
+        Connection* c = find(slot, id);
+        if (c == nullptr) return {};  // the connection is gone; as in WS-RS the message is dropped
+        return c->send(msg);
+    }
     Result<> broadcast(const Message& msg, bool utf8_known = false);
     Result<> close(std::uint32_t slot, std::uint32_t id, CloseCode code, std::string_view reason);
     Result<> ping(std::uint32_t slot, std::uint32_t id, std::string_view payload);
@@ -57,7 +63,11 @@ public:
     void shutdown();
     // From any thread: asks this loop to shut down (queued; ignored once it has ended).
     void request_shutdown();
-    Connection* find(std::uint32_t slot, std::uint32_t id) noexcept;
+    Connection* find(std::uint32_t slot, std::uint32_t id) noexcept {
+        if (slot >= slots_.size()) return nullptr;
+        Connection* c = slots_[slot];
+        return c != nullptr && c->id() == id ? c : nullptr;
+    }
     std::size_t buffered_amount(std::uint32_t slot, std::uint32_t id) noexcept;
 
     // Connection bookkeeping.

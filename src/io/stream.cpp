@@ -189,7 +189,6 @@ Stream::Busy& Stream::busy() {
 
 ByteBuffer& Stream::own_output() { return busy().out; }
 
-bool Stream::waiting() const noexcept { return busy_ && !busy_->pending.empty(); }
 
 std::size_t Stream::own_bytes() const noexcept {
     return busy_->out.size() + (busy_->pending.size() - busy_->sent);
@@ -488,6 +487,7 @@ int Stream::send_buffer(ByteBuffer& buf) {
     Busy& b = busy();
     b.pending = std::move(buf);
     b.sent = written;
+    writing_ = true;
     return update_watch();
 }
 
@@ -515,6 +515,7 @@ void Stream::write_done(int status) {
         b.pending.release();
     }
     b.sent = 0;
+    writing_ = false;
     update_watch();
     update_mirror();
     if (closing_) return;
@@ -645,6 +646,7 @@ void Stream::close() {
         flush_scheduled_ = false;
     }
     busy_.reset();
+    writing_ = false;
     reading_ = false;
     connecting_ = false;
     close_socket();

@@ -126,7 +126,7 @@ private:
     bool corked() const noexcept { return loop_.cork_owner() == this; }
     // Bytes in our own buffers: a write waiting for the socket, and what waits behind it.
     std::size_t own_bytes() const noexcept;
-    bool waiting() const noexcept;  // a write waits for the socket to become writable
+    bool waiting() const noexcept { return writing_; }  // a write waits for the socket to become writable
     Busy& busy();
     ByteBuffer& own_output();  // our own buffer (allocating the out-of-line state)
     // Sends this stream's bytes from the cork buffer now (another stream needs it).
@@ -170,6 +170,7 @@ private:
     bool closing_ : 1 = false;
     bool connecting_ : 1 = false;
     bool close_deferred_ : 1 = false;
+    bool writing_ : 1 = false;  // busy_->pending holds bytes the socket has yet to take
 };
 
 }  // namespace ws::io
