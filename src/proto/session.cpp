@@ -1,17 +1,18 @@
+// ws::proto::Session, the frame half: parsing, validating and assembling what arrives once the
+// connection is open (RFC 6455 sections 5 and 7), failing it, and writing frames. The opening
+// handshake half is session_handshake.cpp.
 #include "proto/session.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "proto/handshake.hpp"
-#include "proto/text.hpp"
+#include "proto/handshake.hpp"  // error_response, for a server failing during the handshake
 #include "proto/utf8.hpp"
 
 namespace ws::proto {
 
 namespace {
 
-constexpr std::size_t kNoBuffer = static_cast<std::size_t>(-1);
 // The assembly buffer keeps up to this much capacity between messages, so that a stream of
 // large messages does not allocate each time; more is released after the message, and an idle
 // connection gives all of it back (release_idle_buffers, from the Connection's sweep).
@@ -37,6 +38,15 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max) {
 std::string_view close_reason_for(const Error& error) {
     const std::string_view r = utf8_prefix(error.details(), kMaxCloseReason);
     return is_valid_utf8(r) ? r : std::string_view();
+}
+
+// Empties the assembly buffer after a message, keeping its capacity up to kKeepBufferCapacity.
+void clear_buffer(std::string& buffer) noexcept {
+    if (buffer.capacity() > kKeepBufferCapacity) {
+        std::string().swap(buffer);
+    } else {
+        buffer.clear();
+    }
 }
 
 }  // namespace
@@ -85,13 +95,12 @@ Session::Session(Role role, const SessionConfig& config, SessionEvents& events, 
 
 Session::~Session() = default;
 
-void Session::start_client(Request request) {
-    for (const ExtensionFactory* factory : config_.extensions) {
-        request.add_extension(factory->offer().to_string());
-    }
-    write_raw(request.format());
-    before_open().client_request = std::make_unique<Request>(std::move(request));
-}
+// Every connection carries a Session for its whole life, an idle one included, so its size is
+// part of the cost of an idle connection: 3 references, 3 owners (before open, a partly
+// received frame or message, the extension) and 8 bytes of state on a 64-bit target. What is
+// needed only at some moments (the handshake, a frame split across reads, a fragmented
+// message) lives out of line; keep it so.
+static_assert(sizeof(Session) <= 6 * sizeof(void*) + 8, "Session grew: move the new state out of line");
 
 // ---- input -------------------------------------------------------------------------------
 
@@ -104,183 +113,55 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
     return state_ == State::Closed ? used : data.size();
 }
 
-std::size_t Session::feed_handshake(std::span<std::uint8_t> data) {
-    const std::size_t limit = config_.max_handshake_size;
-    const std::string_view chunk(reinterpret_cast<const char*>(data.data()), data.size());
-    if (!before_open_ || before_open_->head.empty()) {
-        // The usual case: the whole head in one read. Parse it where it lies, no copy.
-        const std::size_t end = find_head_end(chunk.substr(0, limit));
-        if (end != 0) {
-            handle_head(chunk.substr(0, end));
-            return end;
-        }
-    }
-    std::string& head = before_open().head;
-    const std::size_t before = head.size();
-    const std::size_t take = std::min(data.size(), limit > before ? limit - before : 0);
-    head.append(chunk.substr(0, take));
-    const std::size_t end = find_head_end(head, before);
-    if (end == 0) {
-        if (head.size() >= limit) {
-            fail(Error(ErrorKind::Capacity,
-                       "handshake larger than max_handshake_size (" + std::to_string(limit) + " bytes)")
-                     .with_http_status(431));
-        }
-        return take;
-    }
-    head.resize(end);
-    const std::string complete = std::move(head);
-    head = std::string();
-    handle_head(complete);
-    return end - before;
-}
-
-void Session::handle_head(std::string_view head) {
-    if (role_ == Role::Server) {
-        handle_request(head);
-    } else {
-        handle_response(head);
-    }
-}
-
-void Session::handle_request(std::string_view head) {
-    auto request = parse_request(head, config_.max_headers);
-    if (!request) return fail(request.error());
-    auto response = events_.on_request(*request);
-    if (!response) return fail(response.error());
-    Response& res = *response;
-    if (res.status() != 101) {
-        // Plain HTTP (a page, a redirect, a refusal): answer and close.
-        if (!res.has_header("Connection")) res.add_header("Connection", "close");
-        if (!res.has_header("Content-Length")) res.set_body(res.body());
-        write_raw(res.format());
-        state_ = State::Closed;
-        return;
-    }
-    // A 101 only ever answers a valid upgrade, whatever the handler built.
-    if (auto ok = check_upgrade_request(*request); !ok) return fail(ok.error());
-    if (auto chosen = res.protocol()) {
-        const auto offered = request->protocols();
-        if (std::find(offered.begin(), offered.end(), *chosen) == offered.end()) {
-            return fail(Error(ErrorKind::Internal,
-                              "on_request chose subprotocol '" + std::string(*chosen) + "' which the client did not offer"));
-        }
-    }
-    if (res.has_header("Sec-WebSocket-Extensions")) {
-        return fail(Error(ErrorKind::Internal,
-                          "on_request named an extension; ws-cpp negotiates the extensions it runs itself"));
-    }
-    if (!res.header_has_token("Upgrade", "websocket")) res.set_header("Upgrade", "websocket");
-    if (!res.header_has_token("Connection", "upgrade")) res.set_header("Connection", "Upgrade");
-    res.set_header("Sec-WebSocket-Accept", accept_key(*request->header("Sec-WebSocket-Key")));
-    // RFC 9110 8.6 and 15.2: a 1xx response has no content and no Content-Length; what follows
-    // a 101 head is WebSocket frames, so a body here would reach the client as a bogus frame.
-    if (!res.body().empty()) res.set_body({});
-    res.remove_header("Content-Length");
-    negotiate_server_extensions(*request, res);
-    write_raw(res.format());
-    finish_open(*request, res);
-}
-
-void Session::handle_response(std::string_view head) {
-    auto response = parse_response(head, config_.max_headers);
-    if (!response) {
-        return fail(Error(ErrorKind::Protocol, "malformed handshake response: " + response.error().details()));
-    }
-    Request& sent = *before_open().client_request;
-    if (auto ok = check_upgrade_response(sent, *response); !ok) return fail(ok.error());
-    if (auto ok = accept_client_extensions(*response); !ok) return fail(ok.error());
-    if (auto ok = events_.on_response(*response); !ok) return fail(ok.error());
-    Request request = std::move(sent);
-    finish_open(request, *response);
-}
-
-void Session::finish_open(Request& request, Response& response) {
-    state_ = State::Open;
-    opened_ = true;
-    flush_held();
-    if (auto ok = events_.on_open(request, response); !ok) {
-        const Error error = std::move(ok).error();
-        events_.on_error(error);
-        const CloseCode code = close_code_for(error);
-        if (code == CloseCode::Abnormal) {
-            abort_ = true;
-            state_ = State::Closed;
-        } else if (code != CloseCode::Empty) {
-            (void)close(code, close_reason_for(error));
-        }
-    }
-}
-
-void Session::negotiate_server_extensions(const Request& request, Response& response) {
-    if (config_.extensions.empty()) return;
-    for (const ExtensionOffer& offer : ExtensionOffer::parse_header(request.header_list("Sec-WebSocket-Extensions"))) {
-        for (const ExtensionFactory* factory : config_.extensions) {
-            if (!iequals(factory->name(), offer.name)) continue;
-            if (auto accepted = factory->accept_offer(offer)) {
-                response.add_extension(accepted->response.to_string());
-                extension_ = std::move(accepted->extension);
-                return;  // one extension at a time: they would compete for RSV1
-            }
-        }
-    }
-}
-
-Result<> Session::accept_client_extensions(const Response& response) {
-    const auto accepted = ExtensionOffer::parse_header(response.header_list("Sec-WebSocket-Extensions"));
-    if (accepted.empty()) return {};
-    if (accepted.size() > 1) return Error(ErrorKind::Protocol, "server accepted more than one extension");
-    const ExtensionOffer& ext = accepted.front();
-    bool offered = false;
-    for (const std::string& o : before_open().client_request->extensions()) {
-        if (iequals(trim_ows(std::string_view(o).substr(0, o.find(';'))), ext.name)) offered = true;
-    }
-    if (!offered) return Error(ErrorKind::Protocol, "server accepted extension '" + ext.name + "' which was not offered");
-    for (const ExtensionFactory* factory : config_.extensions) {
-        if (!iequals(factory->name(), ext.name)) continue;
-        auto made = factory->accept_response(ext);
-        if (!made) return std::move(made).error();
-        extension_ = std::move(*made);
-        return {};
-    }
-    return Error(ErrorKind::Protocol, "server accepted extension '" + ext.name + "' which ws-cpp cannot run");
-}
-
 std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
-        if (in_payload_) {
-            const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(payload_left_, n - i));
-            const bool ok = payload_chunk(p + i, take);
-            i += take;
-            if (!ok) break;
-            continue;
-        }
         FrameHeader h;
         DecodeResult r;
-        if (header_have_ == 0) {
-            r = decode_header({p + i, n - i}, h);
+        if (rx_ && rx_->mid_frame()) [[unlikely]] {
+            Receive& rx = *rx_;
+            if (rx.in_payload) {
+                const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(rx.payload_left, n - i));
+                const bool ok = payload_chunk(p + i, take);
+                i += take;
+                if (!ok) break;
+                continue;
+            }
+            // A header split across reads: complete it in header_buf.
+            const std::size_t take = std::min(kMaxHeaderSize - rx.header_have, n - i);
+            std::memcpy(rx.header_buf + rx.header_have, p + i, take);
+            r = decode_header({rx.header_buf, rx.header_have + take}, h);
             if (r.status == DecodeStatus::NeedMore) {
-                std::memcpy(header_buf_, p + i, n - i);  // less than a full header: <= 13 bytes
-                header_have_ = static_cast<std::uint8_t>(n - i);
+                rx.header_have = static_cast<std::uint8_t>(rx.header_have + take);
+                return n;
+            }
+            i += r.consumed - rx.header_have;
+            rx.header_have = 0;
+        } else {
+            r = decode_header({p + i, n - i}, h);
+            if (r.status == DecodeStatus::NeedMore) [[unlikely]] {
+                Receive& rx = receive();
+                std::memcpy(rx.header_buf, p + i, n - i);  // less than a full header: <= 13 bytes
+                rx.header_have = static_cast<std::uint8_t>(n - i);
                 return n;
             }
             i += r.consumed;
-        } else {
-            // A header split across reads: complete it in header_buf_.
-            const std::size_t take = std::min(kMaxHeaderSize - header_have_, n - i);
-            std::memcpy(header_buf_ + header_have_, p + i, take);
-            r = decode_header({header_buf_, header_have_ + take}, h);
-            if (r.status == DecodeStatus::NeedMore) {
-                header_have_ = static_cast<std::uint8_t>(header_have_ + take);
-                return n;
-            }
-            i += r.consumed - header_have_;
-            header_have_ = 0;
         }
         if (r.status == DecodeStatus::LengthTooBig) {
             protocol_error("frame length with the most significant bit set");
             break;
+        }
+        if (!check_header(h)) break;
+        // A control frame, or a whole message that no extension transformed, stands alone: when
+        // all of it is here, it is delivered from these bytes, with no copy and no state kept.
+        const OpCode op = h.op();
+        const bool alone = is_control(op) || (h.fin && op != OpCode::Continue && h.rsv == 0);
+        if (alone && h.payload_len <= n - i) [[likely]] {
+            const auto len = static_cast<std::size_t>(h.payload_len);
+            std::uint8_t* payload = p + i;
+            i += len;
+            if (!frame_in_place(h, payload, len)) break;
+            continue;
         }
         if (!begin_frame(h)) break;
     }
@@ -295,10 +176,7 @@ bool Session::protocol_error(std::string details, CloseCode code) {
     return false;
 }
 
-bool Session::begin_frame(const FrameHeader& h) {
-    frame_ = h;
-    mask_phase_ = 0;
-    payload_left_ = h.payload_len;
+bool Session::check_header(const FrameHeader& h) {
     // RFC 6455 5.1: a server MUST close on an unmasked frame, a client on a masked one.
     if (role_ == Role::Server && !h.masked) return protocol_error("client frame is not masked");
     if (role_ == Role::Client && h.masked) return protocol_error("server frame is masked");
@@ -306,108 +184,135 @@ bool Session::begin_frame(const FrameHeader& h) {
     const OpCode op = h.op();
     const std::uint8_t allowed_rsv = extension_ ? extension_->rsv_bits() : 0;
     if ((h.rsv & ~allowed_rsv) != 0) return protocol_error("reserved bits set without a negotiated extension");
+    const bool in_message = rx_ && rx_->in_message;
     if (is_control(op)) {
         // RFC 6455 5.5: control frames are never fragmented and carry at most 125 bytes.
         if (!h.fin) return protocol_error("fragmented control frame");
         if (h.payload_len > kMaxControlPayload) return protocol_error("control frame payload longer than 125 bytes");
         if (h.rsv != 0) return protocol_error("RSV bit on a control frame");
     } else if (op == OpCode::Continue) {
-        if (!in_message_) return protocol_error("continuation frame with no message to continue");
+        // RFC 6455 5.4: a continuation continues a message; the RSV bits an extension gives a
+        // meaning to are on a message's first frame only (RFC 7692 6.1).
+        if (!in_message) return protocol_error("continuation frame with no message to continue");
         if (h.rsv != 0) return protocol_error("RSV bit on a continuation frame");
-    } else {
-        if (in_message_) return protocol_error("new data frame inside a fragmented message");
-        in_message_ = true;
-        message_op_ = op;
-        message_rsv_ = h.rsv;
-        message_size_ = 0;
-        message_altered_ = false;
-        utf8_.reset();
+    } else if (in_message) {
+        return protocol_error("new data frame inside a fragmented message");
     }
     if (h.payload_len > config_.max_frame_size) {
         return protocol_error("frame of " + std::to_string(h.payload_len) + " bytes exceeds max_frame_size",
                               CloseCode::Size);
     }
     if (!is_control(op)) {
-        message_size_ += h.payload_len;
-        if (message_size_ > config_.max_message_size) {
+        const std::uint64_t before = op == OpCode::Continue ? rx_->message_size : 0;
+        if (before + h.payload_len > config_.max_message_size) {
             return protocol_error("message exceeds max_message_size", CloseCode::Size);
         }
     }
-    frame_start_ = buffer_.size();
-    frame_buffered_ = false;
-    if (h.payload_len == 0) {
-        const bool whole_message = !is_control(op) && op != OpCode::Continue && h.fin && message_rsv_ == 0;
-        if (is_control(op) || whole_message) return end_frame({}, kNoBuffer);
-        // A compressed message's final frame may be empty; the extension still finishes it.
-        if (message_rsv_ != 0 && h.fin && !decode_chunk(nullptr, 0, true)) return false;
-        return end_frame(std::string_view(buffer_).substr(frame_start_), frame_start_);
+    return true;
+}
+
+bool Session::frame_in_place(const FrameHeader& h, std::uint8_t* payload, std::size_t len) {
+    const OpCode op = h.op();
+    if (h.masked) apply_mask(payload, len, h.mask, 0);
+    if (op == OpCode::Text && !is_valid_utf8(payload, len))
+        return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+    const std::string_view chunk(reinterpret_cast<const char*>(payload), len);
+    Frame frame(op, chunk, true);  // final: a control frame (checked) or a whole message
+    frame.set_rsv(h.rsv);
+    if (!check(events_.on_frame(frame))) return false;
+    if (frame.dropped()) return true;
+    const bool replaced = frame.payload_replaced();
+    const std::string_view data = replaced ? frame.payload() : chunk;
+    if (is_control(op)) return handle_control(op, data);
+    Message message = op == OpCode::Text ? Message::text_view(data) : Message::binary_view(data);
+    message.utf8_checked_ = op == OpCode::Text && !replaced;
+    return check(events_.on_message(message));
+}
+
+bool Session::begin_frame(const FrameHeader& h) {
+    Receive& rx = receive();
+    rx.frame = h;
+    rx.mask_phase = 0;
+    rx.payload_left = h.payload_len;
+    const OpCode op = h.op();
+    if (!is_control(op)) {
+        if (op != OpCode::Continue) {
+            rx.in_message = true;
+            rx.message_op = op;
+            rx.message_rsv = h.rsv;
+            rx.message_size = 0;
+            rx.message_altered = false;
+            rx.utf8.reset();
+        }
+        rx.message_size += h.payload_len;
     }
-    in_payload_ = true;
+    rx.frame_start = rx.buffer.size();
+    rx.frame_buffered = false;
+    if (h.payload_len == 0) {
+        // Only a fragment or a compressed message gets here (feed_frames delivers the others
+        // in place). A compressed message's final frame may be empty; the extension still
+        // finishes it.
+        if (rx.message_rsv != 0 && h.fin && !decode_chunk(nullptr, 0, true)) return false;
+        return end_frame(std::string_view(rx.buffer).substr(rx.frame_start), rx.frame_start);
+    }
+    rx.in_payload = true;
     return true;
 }
 
 bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
-    if (frame_.masked) mask_phase_ = static_cast<std::uint8_t>(apply_mask(p, n, frame_.mask, mask_phase_));
-    const bool whole = !frame_buffered_ && n == payload_left_;
-    payload_left_ -= n;
-    const OpCode op = frame_.op();
+    Receive& rx = *rx_;
+    std::string& buffer = rx.buffer;
+    if (rx.frame.masked) {
+        rx.mask_phase = static_cast<std::uint8_t>(apply_mask(p, n, rx.frame.mask, rx.mask_phase));
+    }
+    rx.payload_left -= n;
+    const OpCode op = rx.frame.op();
     const std::string_view chunk(reinterpret_cast<const char*>(p), n);
 
     if (is_control(op)) {
-        if (whole) {
-            in_payload_ = false;
-            return end_frame(chunk, kNoBuffer);
-        }
-        // A control frame split across reads waits after the message bytes in buffer_.
-        buffer_.append(chunk);
-        frame_buffered_ = true;
-        if (payload_left_ != 0) return true;
-        in_payload_ = false;
-        const std::size_t start = frame_start_;
-        const bool ok = end_frame(std::string_view(buffer_).substr(start), start);
-        if (buffer_.size() > start) buffer_.resize(start);
+        // A control frame split across reads waits after the message bytes in the buffer.
+        buffer.append(chunk);
+        rx.frame_buffered = true;
+        if (rx.payload_left != 0) return true;
+        rx.in_payload = false;
+        const std::size_t start = rx.frame_start;
+        const bool ok = end_frame(std::string_view(buffer).substr(start), start);
+        if (buffer.size() > start) buffer.resize(start);
         return ok;
     }
 
-    const bool text = message_op_ == OpCode::Text;
-    if (whole && frame_.fin && op != OpCode::Continue && message_rsv_ == 0) {
-        // The whole message is in this read: hand the user a view of it, no copy.
-        if (text && !is_valid_utf8(p, n)) return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
-        in_payload_ = false;
-        return end_frame(chunk, kNoBuffer);
+    if (!rx.frame_buffered && rx.message_rsv == 0 && rx.frame.payload_len <= kReserveFrameLimit) {
+        buffer.reserve(buffer.size() + static_cast<std::size_t>(rx.frame.payload_len));
     }
-
-    if (!frame_buffered_ && message_rsv_ == 0 && frame_.payload_len <= kReserveFrameLimit) {
-        buffer_.reserve(buffer_.size() + static_cast<std::size_t>(frame_.payload_len));
-    }
-    frame_buffered_ = true;
-    if (message_rsv_ != 0) {
-        if (!decode_chunk(p, n, frame_.fin && payload_left_ == 0)) return false;
+    rx.frame_buffered = true;
+    if (rx.message_rsv != 0) {
+        if (!decode_chunk(p, n, rx.frame.fin && rx.payload_left == 0)) return false;
     } else {
         // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
-        if (text && !message_altered_ && !utf8_.feed(p, n))
+        if (rx.message_op == OpCode::Text && !rx.message_altered && !rx.utf8.feed(p, n))
             return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
         // A frame over the up-front limit grows by doubling at first; once the peer has sent
         // that much of it, room for the rest of the frame is made at once (its length passed
         // the message-size check): no more copies and no transient doubled buffer for a
         // 16 MiB message.
-        if (buffer_.capacity() - buffer_.size() < n && buffer_.size() - frame_start_ >= kReserveFrameLimit)
-            buffer_.reserve(buffer_.size() + n + static_cast<std::size_t>(payload_left_));
-        buffer_.append(chunk);
+        if (buffer.capacity() - buffer.size() < n && buffer.size() - rx.frame_start >= kReserveFrameLimit)
+            buffer.reserve(buffer.size() + n + static_cast<std::size_t>(rx.payload_left));
+        buffer.append(chunk);
     }
-    if (payload_left_ != 0) return true;
-    in_payload_ = false;
-    return end_frame(std::string_view(buffer_).substr(frame_start_), frame_start_);
+    if (rx.payload_left != 0) return true;
+    rx.in_payload = false;
+    return end_frame(std::string_view(buffer).substr(rx.frame_start), rx.frame_start);
 }
 
 bool Session::decode_chunk(const std::uint8_t* p, std::size_t n, bool last) {
-    const std::size_t before = buffer_.size();
-    if (auto ok = extension_->decode(message_rsv_, {p, n}, last, buffer_, config_.max_message_size); !ok) {
+    Receive& rx = *rx_;
+    const std::size_t before = rx.buffer.size();
+    if (auto ok = extension_->decode(rx.message_rsv, {p, n}, last, rx.buffer, config_.max_message_size); !ok) {
         fail(ok.error());
         return false;
     }
-    const auto* out = reinterpret_cast<const std::uint8_t*>(buffer_.data());
-    if (message_op_ == OpCode::Text && !utf8_.feed(out + before, buffer_.size() - before))
+    const auto* out = reinterpret_cast<const std::uint8_t*>(rx.buffer.data());
+    if (rx.message_op == OpCode::Text && !rx.utf8.feed(out + before, rx.buffer.size() - before))
         return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
     return true;
 }
@@ -426,53 +331,40 @@ bool Session::check_failed(Error error) {
 }
 
 bool Session::end_frame(std::string_view payload, std::size_t start) {
-    const OpCode op = frame_.op();
-    Frame frame(op, payload, frame_.fin);
-    frame.set_rsv(frame_.rsv);
+    Receive& rx = *rx_;
+    const OpCode op = rx.frame.op();
+    Frame frame(op, payload, rx.frame.fin);
+    frame.set_rsv(rx.frame.rsv);
     if (!check(events_.on_frame(frame))) return false;
     if (frame.dropped()) {
-        if (!is_control(op) && frame_.fin) {
+        if (!is_control(op) && rx.frame.fin) {
             // The message ends here, undelivered (earlier fragments included).
-            in_message_ = false;
-            message_rsv_ = 0;
-            message_size_ = 0;
-            message_altered_ = false;
-            utf8_.reset();
-            buffer_.clear();
-        } else if (start != kNoBuffer && !is_control(op)) {
-            buffer_.resize(start);  // just this fragment's payload goes
-            message_altered_ = true;
+            rx.end_message();
+            clear_buffer(rx.buffer);
+        } else if (!is_control(op)) {
+            rx.buffer.resize(start);  // just this fragment's payload goes
+            rx.message_altered = true;
         }
         return true;
     }
     if (frame.payload_replaced()) {
-        if (start != kNoBuffer && !is_control(op)) {
-            buffer_.resize(start);
-            buffer_.append(frame.payload());
+        if (!is_control(op)) {
+            rx.buffer.resize(start);
+            rx.buffer.append(frame.payload());
+            rx.message_altered = true;
         }
-        if (!is_control(op)) message_altered_ = true;
         payload = frame.payload();
     }
     if (is_control(op)) return handle_control(op, payload);
-    if (!frame_.fin) return true;
-    if (start != kNoBuffer) {
-        if (message_op_ == OpCode::Text && !message_altered_ && !utf8_.complete())
-            return protocol_error("text message ends inside a UTF-8 sequence", CloseCode::Invalid);
-        payload = buffer_;
-    }
-    Message message = message_op_ == OpCode::Text ? Message::text_view(payload) : Message::binary_view(payload);
-    message.utf8_checked_ = message_op_ == OpCode::Text && !message_altered_;
-    message_altered_ = false;
-    in_message_ = false;
-    message_rsv_ = 0;
-    message_size_ = 0;
-    utf8_.reset();
+    if (!rx.frame.fin) return true;
+    const bool text = rx.message_op == OpCode::Text;
+    if (text && !rx.message_altered && !rx.utf8.complete())
+        return protocol_error("text message ends inside a UTF-8 sequence", CloseCode::Invalid);
+    Message message = text ? Message::text_view(rx.buffer) : Message::binary_view(rx.buffer);
+    message.utf8_checked_ = text && !rx.message_altered;
+    rx.end_message();
     const bool ok = check(events_.on_message(message));
-    if (buffer_.capacity() > kKeepBufferCapacity) {
-        std::string().swap(buffer_);
-    } else {
-        buffer_.clear();
-    }
+    clear_buffer(rx.buffer);
     return ok;
 }
 
@@ -587,19 +479,6 @@ Result<> Session::send_validated(OpCode op, std::string_view payload) {
     return send_now(op, payload);
 }
 
-void Session::flush_held() {
-    if (!before_open_) return;
-    const std::unique_ptr<BeforeOpen> b = std::move(before_open_);  // freed: open from here on
-    for (auto& [op, payload] : b->held) {
-        if (state_ != State::Open) break;
-        if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
-    }
-    if (b->close_after_open && state_ == State::Open) {
-        send_close_frame(b->close_after_open->first, b->close_after_open->second);
-        state_ = State::CloseSent;
-    }
-}
-
 Result<> Session::send_now(OpCode op, std::string_view payload) {
     Frame frame(op, payload, true);
     if (auto ok = events_.on_send_frame(frame); !ok) return ok;
@@ -698,43 +577,6 @@ void Session::send_close_frame(CloseCode code, std::string_view reason) {
     }
     sent_code_ = code;
     if (auto ok = send_control(OpCode::Close, std::string_view(payload, n)); !ok) events_.on_error(ok.error());
-}
-
-// ---- ExtensionOffer ----------------------------------------------------------------------
-
-std::vector<ExtensionOffer> ExtensionOffer::parse_header(std::string_view value) {
-    std::vector<ExtensionOffer> offers;
-    for (std::string_view element : split_list(value, ',')) {
-        const auto parts = split_list(element, ';');
-        if (parts.empty()) continue;
-        // RFC 6455 9.1: extension-token is a token; an element that does not start with one
-        // (e.g. "; x=1") is not an offer.
-        if (trim_ows(element).front() == ';' ||
-            !std::all_of(parts[0].begin(), parts[0].end(), is_token_char))
-            continue;
-        ExtensionOffer offer;
-        offer.name = std::string(parts[0]);
-        for (std::size_t i = 1; i < parts.size(); ++i) {
-            const std::string_view p = parts[i];
-            const std::size_t eq = p.find('=');
-            std::string_view key = trim_ows(p.substr(0, eq));
-            std::string_view val = eq == std::string_view::npos ? std::string_view() : trim_ows(p.substr(eq + 1));
-            if (val.size() >= 2 && val.front() == '"' && val.back() == '"') val = val.substr(1, val.size() - 2);
-            offer.params.emplace_back(std::string(key), std::string(val));
-        }
-        offers.push_back(std::move(offer));
-    }
-    return offers;
-}
-
-std::string ExtensionOffer::to_string() const {
-    std::string s = name;
-    for (const auto& [key, val] : params) {
-        s += "; ";
-        s += key;
-        if (!val.empty()) s += "=" + val;
-    }
-    return s;
 }
 
 }  // namespace ws::proto

@@ -147,12 +147,19 @@ public:
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
     bool is_open() const noexcept { return state_ == State::Open; }
-    // Gives back the message assembly buffer's memory when no message is being assembled.
+    // Gives back the memory of the receive state (the message assembly buffer included) when
+    // no frame or message is partly received; with only a frame header's first bytes received,
+    // just the assembly buffer's.
     void release_idle_buffers() noexcept {
-        if (!in_message_ && !in_payload_) std::string().swap(buffer_);
+        if (!rx_) return;
+        if (!rx_->busy()) {
+            rx_.reset();
+        } else if (!rx_->in_message && !rx_->in_payload) {
+            std::string().swap(rx_->buffer);
+        }
     }
     // True while an incoming frame or message is only partly received.
-    bool receiving() const noexcept { return in_message_ || in_payload_ || header_have_ != 0; }
+    bool receiving() const noexcept { return rx_ && rx_->busy(); }
     // True once on_open ran.
     bool opened() const noexcept { return opened_; }
     // True once the peer's close frame was received (on_close ran).
@@ -178,14 +185,21 @@ private:
     Result<> accept_client_extensions(const Response& response);
 
     // Frames.
+    struct Receive;
     std::size_t feed_frames(std::uint8_t* p, std::size_t n);
+    // The rules a frame's header must pass (RFC 6455 5.1-5.5, the size limits) before any of
+    // its payload is looked at. These and the functions below return false once failed.
+    bool check_header(const FrameHeader& h);
+    // A control frame or a whole uncompressed message, all in this read: unmasked, validated
+    // and delivered where it lies.
+    bool frame_in_place(const FrameHeader& h, std::uint8_t* payload, std::size_t len);
+    // Any other frame: its state goes to rx_, and its payload through payload_chunk.
     bool begin_frame(const FrameHeader& h);
     bool payload_chunk(std::uint8_t* p, std::size_t n);
     bool decode_chunk(const std::uint8_t* p, std::size_t n, bool last);
     bool end_frame(std::string_view payload, std::size_t frame_start_in_buffer);
     bool handle_control(OpCode op, std::string_view payload);
     bool handle_close_frame(std::string_view payload);
-    bool deliver_message();
     bool protocol_error(std::string details, CloseCode code = CloseCode::Protocol);
     // Acts on a callback's result; inline so that the common success costs one test.
     bool check(Result<>&& r) {
@@ -203,6 +217,10 @@ private:
     void write_raw(std::string_view bytes);
     void flush_held();
 
+    // sizeof(Session) is what every connection costs for as long as it lives, idle or not
+    // (56 bytes on x86-64, asserted in session.cpp): the three references, three owners of
+    // what only some connections or some moments need, and one word of flags. Whatever is
+    // larger lives out of line, allocated when first needed.
     Role role_;
     State state_ = State::Handshake;
     bool opened_ = false;
@@ -229,32 +247,56 @@ private:
     }
     std::unique_ptr<BeforeOpen> before_open_;
 
-    // The frame being parsed.
-    FrameHeader frame_{};
-    std::uint8_t header_buf_[kMaxHeaderSize] = {};
-    std::uint8_t header_have_ = 0;
-    bool in_payload_ = false;
-    std::uint8_t mask_phase_ = 0;
-    std::uint64_t payload_left_ = 0;
-    // Where this frame's payload starts in buffer_ (for frames not delivered zero-copy).
-    std::size_t frame_start_ = 0;
-    bool frame_buffered_ = false;
+    // The parsing and assembly state of a frame or message that cannot be delivered from one
+    // read's bytes where they lie: split across reads, fragmented, or compressed. A frame that
+    // can (a control frame or a whole uncompressed message, all in one read) is parsed and
+    // delivered with locals only, so steady traffic of such messages never allocates this.
+    // Once allocated it stays, with its buffer's capacity (up to a limit), while the connection
+    // is active, so that a stream of large messages allocates nothing either;
+    // release_idle_buffers frees it when nothing is in progress.
+    struct Receive {
+        // The frame being parsed.
+        FrameHeader frame{};
+        std::uint64_t payload_left = 0;
+        // Where this frame's payload starts in `buffer`.
+        std::size_t frame_start = 0;
+        // The message being assembled (data frames) followed, while one is arriving, by a
+        // control frame's payload; reused across messages.
+        std::string buffer;
+        std::uint64_t message_size = 0;  // wire bytes received for this message
+        std::uint8_t header_buf[kMaxHeaderSize] = {};  // a header split across reads
+        std::uint8_t header_have = 0;
+        std::uint8_t mask_phase = 0;
+        bool in_payload = false;
+        bool frame_buffered = false;
+        bool in_message = false;
+        OpCode message_op = OpCode::Text;
+        std::uint8_t message_rsv = 0;
+        // A hook dropped or replaced a fragment of this message: its UTF-8 can no longer be
+        // followed piece by piece, so it is not vouched for (utf8_checked_) on delivery.
+        bool message_altered = false;
+        Utf8Validator utf8;
 
-    // The message being assembled (data frames) followed, while one is arriving, by a control
-    // frame's payload; reused across messages.
-    std::string buffer_;
-    bool in_message_ = false;
-    OpCode message_op_ = OpCode::Text;
-    std::uint8_t message_rsv_ = 0;
-    std::uint64_t message_size_ = 0;  // wire bytes received for this message
-    Utf8Validator utf8_;
-    // A hook dropped or replaced a fragment of this message: its UTF-8 can no longer be
-    // followed piece by piece, so it is not vouched for (utf8_checked_) on delivery.
-    bool message_altered_ = false;
-
+        // The message is complete (delivered or dropped): ready for the next one.
+        void end_message() noexcept {
+            in_message = false;
+            message_rsv = 0;
+            message_size = 0;
+            message_altered = false;
+            utf8.reset();
+        }
+        // A frame or message is partly received.
+        bool busy() const noexcept { return in_message || in_payload || header_have != 0; }
+        // Inside a frame: its header or its payload is partly received.
+        bool mid_frame() const noexcept { return in_payload || header_have != 0; }
+    };
+    Receive& receive() {
+        if (!rx_) rx_ = std::make_unique<Receive>();
+        return *rx_;
+    }
+    std::unique_ptr<Receive> rx_;
 
     std::unique_ptr<Extension> extension_;
-
 };
 
 // Checks the arguments of a close we are asked to send: a sendable code (or Empty with no

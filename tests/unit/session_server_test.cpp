@@ -559,5 +559,70 @@ TEST(SessionServer, ControlFramesDoNotCountTowardsTheMessageSize) {
     EXPECT_EQ(p.s().state(), State::Open);
 }
 
+// ===== partly received frames and idle buffers ===================================================
+
+TEST(SessionServer, ReceivingIsTrueExactlyWhileAFrameOrMessageIsPartlyReceived) {
+    // The Connection reads receiving() after each read to time a message that is arriving.
+    Server p;
+    p.open_server();
+    EXPECT_FALSE(p.s().receiving());
+    const Bytes whole = cframe(kText, "hello");
+    p.feed(whole);
+    EXPECT_FALSE(p.s().receiving());
+    // A header's first byte, then the rest of the frame.
+    p.feed(Bytes(whole.begin(), whole.begin() + 1));
+    EXPECT_TRUE(p.s().receiving());
+    p.feed(Bytes(whole.begin() + 1, whole.end()));
+    EXPECT_FALSE(p.s().receiving());
+    // The whole header and part of the payload.
+    p.feed(Bytes(whole.begin(), whole.end() - 2));
+    EXPECT_TRUE(p.s().receiving());
+    p.feed(Bytes(whole.end() - 2, whole.end()));
+    EXPECT_FALSE(p.s().receiving());
+    // A whole first fragment: its message is still arriving, across a control frame too.
+    p.feed(cframe(kText, "one ", false));
+    EXPECT_TRUE(p.s().receiving());
+    p.feed(cframe(kPing, "mid"));
+    EXPECT_TRUE(p.s().receiving());
+    p.feed(cframe(kCont, "two", true));
+    EXPECT_FALSE(p.s().receiving());
+    ASSERT_EQ(p.events.messages.size(), 4u);
+    EXPECT_EQ(p.events.messages[3], Message::text("one two"));
+}
+
+TEST(SessionServer, ReleasingIdleBuffersBetweenAnyTwoReadsLosesNothing) {
+    // The Connection's sweep calls release_idle_buffers between reads. Whatever is partly
+    // received at that moment (a header's first bytes, a frame's payload, a fragmented message
+    // with a control frame inside it) must survive it.
+    const std::string big(300, 'x');  // the 16-bit length form
+    const Bytes input = cat({cframe(kText, "hello"), cframe(kBinary, big), cframe(kText, "one ", false),
+                             cframe(kPing, "mid"), cframe(kCont, big, false), cframe(kCont, "end", true),
+                             cframe(kPing, "last")});
+    Server whole;
+    whole.open_server();
+    whole.feed(input);
+    ASSERT_EQ(whole.events.messages.size(), 3u);
+    const Transcript expected = transcript_of(whole);
+    const auto at = [&](std::size_t k) { return input.begin() + static_cast<std::ptrdiff_t>(k); };
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+        Server p;
+        p.open_server();
+        p.feed(Bytes(input.begin(), at(cut)));
+        p.s().release_idle_buffers();
+        p.feed(Bytes(at(cut), input.end()));
+        p.s().release_idle_buffers();
+        ASSERT_EQ(transcript_of(p), expected) << "released after byte " << cut;
+        EXPECT_FALSE(p.s().receiving());
+    }
+    // And after every byte.
+    Server p;
+    p.open_server();
+    for (const std::uint8_t byte : input) {
+        p.feed(Bytes{byte});
+        p.s().release_idle_buffers();
+    }
+    EXPECT_EQ(transcript_of(p), expected);
+}
+
 }  // namespace
 }  // namespace ws::test
