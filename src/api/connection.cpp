@@ -55,12 +55,14 @@ Connection::~Connection() = default;
 
 std::unique_ptr<Handler> Connection::release_handler() noexcept {
     frame_hooks_ = false;
+    session_.set_frame_hooks(false);
     return std::move(handler_);
 }
 
 void Connection::start_server(std::unique_ptr<Handler> handler) {
     handler_ = std::move(handler);
     frame_hooks_ = handler_ && handler_->has_frame_hooks();
+    session_.set_frame_hooks(frame_hooks_);
     if (phase_ == Phase::Dead) return;  // the factory shut everything down meanwhile
     phase_ = Phase::Handshake;
     const auto& s = runtime_.settings();
@@ -84,6 +86,7 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
                               Request request) {
     handler_ = std::move(handler);
     frame_hooks_ = handler_ && handler_->has_frame_hooks();
+    session_.set_frame_hooks(frame_hooks_);
     if (phase_ == Phase::Dead) return;  // a user callback shut everything down meanwhile
     pending_request_ = std::make_unique<Request>(std::move(request));
     phase_ = Phase::Connecting;

@@ -47,6 +47,7 @@ public:
     std::unique_ptr<Handler> release_handler() noexcept;
     // A send from another thread was refused for capacity: promise that caller an on_drain.
     void want_drain();
+    // A handler held only to be handed back (connection_lost); it sees no frames.
     void attach(std::unique_ptr<Handler> handler) noexcept { handler_ = std::move(handler); }
 
     // Server side: a freshly accepted socket. Creates the handler and starts reading.

@@ -22,12 +22,18 @@ public:
     std::size_t capacity() const noexcept { return capacity_; }
     bool empty() const noexcept { return size_ == 0; }
     // Room for `n` more bytes at data() + size().
-    std::uint8_t* reserve_more(std::size_t n);
+    std::uint8_t* reserve_more(std::size_t n) {
+        if (capacity_ - size_ >= n) [[likely]]
+            return data_ + size_;
+        return grow(n);
+    }
     void grow_size(std::size_t n) noexcept { size_ += n; }
     void clear() noexcept { size_ = 0; }
     void release() noexcept;
 
 private:
+    std::uint8_t* grow(std::size_t n);
+
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;

@@ -107,15 +107,13 @@ ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
     return *this;
 }
 
-std::uint8_t* ByteBuffer::reserve_more(std::size_t n) {
-    if (capacity_ - size_ < n) {
-        std::size_t cap = capacity_ < kMinOutputCapacity ? kMinOutputCapacity : capacity_ * 2;
-        if (cap < size_ + n) cap = size_ + n;
-        void* p = std::realloc(data_, cap);
-        if (p == nullptr) throw std::bad_alloc();
-        data_ = static_cast<std::uint8_t*>(p);
-        capacity_ = cap;
-    }
+std::uint8_t* ByteBuffer::grow(std::size_t n) {
+    std::size_t cap = capacity_ < kMinOutputCapacity ? kMinOutputCapacity : capacity_ * 2;
+    if (cap < size_ + n) cap = size_ + n;
+    void* p = std::realloc(data_, cap);
+    if (p == nullptr) throw std::bad_alloc();
+    data_ = static_cast<std::uint8_t*>(p);
+    capacity_ = cap;
     return data_ + size_;
 }
 

@@ -113,9 +113,59 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
     return state_ == State::Closed ? used : data.size();
 }
 
+// The frame nearly every message is: final, no RSV bits, text or binary, a 7- or 16-bit
+// length, masked exactly when it comes from a client, outside a fragmented message, within
+// the frame and message limits, and all here. It passes every check of check_header and needs
+// nothing frame_in_place does beyond unmasking, validating and delivering, so it is decoded
+// and checked here in a few tests on its first two bytes. Anything else (and everything when
+// frame hooks are on) takes the general path below, which decides the same way.
+bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used) {
+    if (avail < 2 || frame_hooks_ || (rx_ && rx_->in_message)) return false;
+    const std::uint8_t b0 = p[0];
+    const std::uint8_t b1 = p[1];
+    if (b0 != 0x81 && b0 != 0x82) return false;  // FIN, no RSV, text or binary
+    const bool masked = (b1 & 0x80) != 0;
+    if (masked != (role_ == Role::Server)) return false;
+    std::size_t len = b1 & 0x7F;
+    std::size_t head = 2;
+    if (len == 126) {
+        if (avail < 4) return false;
+        len = (std::size_t{p[2]} << 8) | p[3];
+        head = 4;
+    } else if (len == 127) {
+        return false;
+    }
+    const std::size_t key_at = head;
+    if (masked) head += 4;
+    if (avail < head || avail - head < len) return false;
+    if (len > config_.max_frame_size || len > config_.max_message_size) return false;
+    std::uint8_t* payload = p + head;
+    if (masked) {
+        MaskKey key;
+        std::memcpy(key.data(), p + key_at, 4);
+        apply_mask(payload, len, key, 0);
+    }
+    used = head + len;
+    const bool text = b0 == 0x81;
+    if (text && !is_valid_utf8(payload, len)) {
+        (void)protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+        return true;
+    }
+    const std::string_view data(reinterpret_cast<const char*>(payload), len);
+    Message message = text ? Message::text_view(data) : Message::binary_view(data);
+    message.utf8_checked_ = text;
+    (void)check(events_.on_message(message));
+    return true;
+}
+
 std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
+        std::size_t used = 0;
+        if (!(rx_ && rx_->mid_frame()) && whole_data_frame(p + i, n - i, used)) [[likely]] {
+            i += used;
+            continue;
+        }
         FrameHeader h;
         DecodeResult r;
         if (rx_ && rx_->mid_frame()) [[unlikely]] {
@@ -217,15 +267,21 @@ bool Session::frame_in_place(const FrameHeader& h, std::uint8_t* payload, std::s
     if (op == OpCode::Text && !is_valid_utf8(payload, len))
         return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
     const std::string_view chunk(reinterpret_cast<const char*>(payload), len);
+    if (!frame_hooks_) [[likely]]
+        return deliver_whole(op, chunk, op == OpCode::Text);
     Frame frame(op, chunk, true);  // final: a control frame (checked) or a whole message
     frame.set_rsv(h.rsv);
     if (!check(events_.on_frame(frame))) return false;
     if (frame.dropped()) return true;
     const bool replaced = frame.payload_replaced();
-    const std::string_view data = replaced ? frame.payload() : chunk;
+    return deliver_whole(op, replaced ? frame.payload() : chunk, op == OpCode::Text && !replaced);
+}
+
+// A control frame or a whole message, from bytes that stay valid during the call.
+bool Session::deliver_whole(OpCode op, std::string_view data, bool utf8_vouched) {
     if (is_control(op)) return handle_control(op, data);
     Message message = op == OpCode::Text ? Message::text_view(data) : Message::binary_view(data);
-    message.utf8_checked_ = op == OpCode::Text && !replaced;
+    message.utf8_checked_ = utf8_vouched;
     return check(events_.on_message(message));
 }
 
@@ -335,7 +391,7 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
     const OpCode op = rx.frame.op();
     Frame frame(op, payload, rx.frame.fin);
     frame.set_rsv(rx.frame.rsv);
-    if (!check(events_.on_frame(frame))) return false;
+    if (frame_hooks_ && !check(events_.on_frame(frame))) return false;
     if (frame.dropped()) {
         if (!is_control(op) && rx.frame.fin) {
             // The message ends here, undelivered (earlier fragments included).
@@ -467,6 +523,26 @@ Result<> Session::send(const Message& msg) {
 }
 
 Result<> Session::send_validated(OpCode op, std::string_view payload) {
+    // The common case, flat: an open server session whose frames nothing changes (no hooks, no
+    // extension, no fragmentation) writes a small message as header and payload at once.
+    if (state_ == State::Open && role_ == Role::Server && !frame_hooks_ && !extension_ &&
+        config_.fragment_size == 0 && payload.size() < kGatherPayload) [[likely]] {
+        const std::size_t len = payload.size();
+        std::uint8_t* dst = out_.prepare(len + 4);  // the header is 2 or 4 bytes below 64 KiB
+        std::size_t head = 2;
+        dst[0] = static_cast<std::uint8_t>(0x80 | static_cast<std::uint8_t>(op));
+        if (len < 126) {
+            dst[1] = static_cast<std::uint8_t>(len);
+        } else {
+            dst[1] = 126;
+            dst[2] = static_cast<std::uint8_t>(len >> 8);
+            dst[3] = static_cast<std::uint8_t>(len);
+            head = 4;
+        }
+        if (len != 0) std::memcpy(dst + head, payload.data(), len);
+        out_.commit(head + len);
+        return {};
+    }
     if (state_ == State::Handshake) {
         // RFC 6455 5.5.1: no data after a Close; one asked for before open is already queued.
         BeforeOpen& b = before_open();
@@ -480,8 +556,14 @@ Result<> Session::send_validated(OpCode op, std::string_view payload) {
 }
 
 Result<> Session::send_now(OpCode op, std::string_view payload) {
+    if (!frame_hooks_ && !extension_ && config_.fragment_size == 0) [[likely]] {
+        write_frame(true, 0, op, payload);  // the common case: nothing changes the frame
+        return {};
+    }
     Frame frame(op, payload, true);
-    if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    if (frame_hooks_) {
+        if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    }
     if (frame.dropped()) return {};
     op = frame.opcode();
     std::string_view data = frame.payload();
@@ -522,7 +604,9 @@ Result<> Session::send_control(OpCode op, std::string_view payload) {
     if (payload.size() > kMaxControlPayload)
         return Error(ErrorKind::Protocol, "control frame payload longer than 125 bytes");
     Frame frame(op, payload, true);
-    if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    if (frame_hooks_) {
+        if (auto ok = events_.on_send_frame(frame); !ok) return ok;
+    }
     if (frame.dropped()) return {};
     write_frame(true, frame.rsv(), frame.opcode(), frame.payload().substr(0, kMaxControlPayload));
     return {};

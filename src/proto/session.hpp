@@ -144,6 +144,11 @@ public:
     // the "report only" kinds, does nothing more.
     void handle_error(Error error) { (void)check_failed(std::move(error)); }
 
+    // Whether the owner's on_frame / on_send_frame hooks want to see frames (on by default).
+    // A driver whose hooks do nothing turns them off, and the Session then neither builds a
+    // Frame per frame nor makes the two calls.
+    void set_frame_hooks(bool on) noexcept { frame_hooks_ = on; }
+
     State state() const noexcept { return state_; }
     Role role() const noexcept { return role_; }
     bool is_open() const noexcept { return state_ == State::Open; }
@@ -187,12 +192,16 @@ private:
     // Frames.
     struct Receive;
     std::size_t feed_frames(std::uint8_t* p, std::size_t n);
+    // The common whole data frame at p: decoded, checked and delivered, `used` set; false (and
+    // nothing done) for any other frame.
+    bool whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used);
     // The rules a frame's header must pass (RFC 6455 5.1-5.5, the size limits) before any of
     // its payload is looked at. These and the functions below return false once failed.
     bool check_header(const FrameHeader& h);
     // A control frame or a whole uncompressed message, all in this read: unmasked, validated
     // and delivered where it lies.
     bool frame_in_place(const FrameHeader& h, std::uint8_t* payload, std::size_t len);
+    bool deliver_whole(OpCode op, std::string_view data, bool utf8_vouched);
     // Any other frame: its state goes to rx_, and its payload through payload_chunk.
     bool begin_frame(const FrameHeader& h);
     bool payload_chunk(std::uint8_t* p, std::size_t n);
@@ -226,6 +235,7 @@ private:
     bool opened_ = false;
     bool close_received_ = false;
     bool abort_ = false;
+    bool frame_hooks_ = true;
     CloseCode sent_code_ = CloseCode::Empty;
 
     const SessionConfig& config_;
