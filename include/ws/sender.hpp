@@ -115,6 +115,9 @@ public:
         : shared_(std::move(shared)), slot_(slot), id_(id) {}
 
 private:
+    // send() off the loop thread, to a broadcaster, or detached.
+    Result<> send_slow(const Message& msg) const;
+
     std::shared_ptr<detail::Shared> shared_;
     std::uint32_t slot_ = 0;
     std::uint32_t id_ = 0;

@@ -99,19 +99,19 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
 Result<> Connection::send(const Message& msg, bool utf8_known) {
     if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
     const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
-    const std::size_t cap = runtime_.settings().max_output_buffer;
-    if (msg.size() + proto::kMaxHeaderSize > cap) {
-        return Error(ErrorKind::Capacity, "message of " + std::to_string(msg.size()) +
-                                              " bytes is larger than max_output_buffer");
-    }
-    if (pending + msg.size() + proto::kMaxHeaderSize > cap) {
-        stream_.request_drain_notice();  // the caller may wait for on_drain: make sure it comes
-        return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) +
-                                              " bytes unsent); wait for on_drain");
-    }
+    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) [[unlikely]]
+        return refuse(msg.size(), pending);
     auto r = utf8_known ? session_.send_validated(msg.opcode(), msg.bytes()) : session_.send(msg);
     after_session();
     return r;
+}
+
+Error Connection::refuse(std::size_t size, std::size_t pending) {
+    if (size + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
+        return Error(ErrorKind::Capacity, "message of " + std::to_string(size) + " bytes is larger than max_output_buffer");
+    }
+    stream_.request_drain_notice();  // the caller may wait for on_drain: make sure it comes
+    return Error(ErrorKind::Capacity, "output buffer full (" + std::to_string(pending) + " bytes unsent); wait for on_drain");
 }
 
 void Connection::want_drain() {

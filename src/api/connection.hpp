@@ -106,6 +106,8 @@ private:
     bool message_overdue(std::uint64_t now);
     std::uint32_t idle_timeout() const noexcept;
     void report(const Error& error);
+    // A send over max_output_buffer: the error (and the promise of an on_drain).
+    [[gnu::cold, gnu::noinline]] Error refuse(std::size_t size, std::size_t pending);
     // Sender::is_open() for other threads (the slot's atomic).
     void publish_open(bool open) noexcept;
 

@@ -46,6 +46,13 @@ Result<> on_every_loop(detail::Shared& self, const detail::Command& cmd, Direct&
 
 Result<> Sender::send(const Message& msg) const {
     detail::Shared* s = shared_.get();
+    if (s != nullptr && slot_ != kAll && s->on_loop_thread()) [[likely]]
+        return s->runtime()->send(slot_, id_, msg);
+    return send_slow(msg);
+}
+
+Result<> Sender::send_slow(const Message& msg) const {
+    detail::Shared* s = shared_.get();
     if (s == nullptr) return detached();
     if (slot_ == kAll) return broadcast(msg);
     if (s->on_loop_thread()) return s->runtime()->send(slot_, id_, msg);

@@ -143,12 +143,12 @@ bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& 
     if (masked) {
         MaskKey key;
         std::memcpy(key.data(), p + key_at, 4);
-        apply_mask(payload, len, key, 0);
+        unmask(payload, len, key);
     }
     used = head + len;
     const bool text = b0 == 0x81;
-    if (text && !is_valid_utf8(payload, len)) {
-        (void)protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+    if (text && !is_valid_utf8(payload, len)) [[unlikely]] {
+        invalid_text();
         return true;
     }
     const std::string_view data(reinterpret_cast<const char*>(payload), len);
@@ -157,6 +157,8 @@ bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& 
     (void)check(events_.on_message(message));
     return true;
 }
+
+void Session::invalid_text() { (void)protocol_error("text message is not valid UTF-8", CloseCode::Invalid); }
 
 std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
@@ -515,11 +517,6 @@ Result<> Session::send(OpCode op, std::string_view payload) {
     if (op == OpCode::Text && !is_valid_utf8(payload))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
     return send_validated(op, payload);
-}
-
-Result<> Session::send(const Message& msg) {
-    if (msg.utf8_checked()) return send_validated(msg.opcode(), msg.bytes());
-    return send(msg.opcode(), msg.bytes());
 }
 
 Result<> Session::send_validated(OpCode op, std::string_view payload) {

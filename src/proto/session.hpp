@@ -120,8 +120,12 @@ public:
     // Ok is returned (RFC 6455 5.5.1: no data after a close frame). Errors: a text message
     // that is not UTF-8 (Encoding), an error from the on_send_frame hook.
     Result<> send(OpCode op, std::string_view payload);
-    // A Message: text this Session received (and so validated) is not checked again.
-    Result<> send(const Message& msg);
+    // A Message: text this Session received (and so validated) is not checked again, nor is
+    // binary.
+    Result<> send(const Message& msg) {
+        if (msg.utf8_checked() || !msg.is_text()) return send_validated(msg.opcode(), msg.bytes());
+        return send(msg.opcode(), msg.bytes());
+    }
     // The same for a payload whose UTF-8 is already known to be valid (a received text message
     // echoed back): skips the check.
     Result<> send_validated(OpCode op, std::string_view payload);
@@ -195,6 +199,7 @@ private:
     // The common whole data frame at p: decoded, checked and delivered, `used` set; false (and
     // nothing done) for any other frame.
     bool whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used);
+    [[gnu::cold, gnu::noinline]] void invalid_text();
     // The rules a frame's header must pass (RFC 6455 5.1-5.5, the size limits) before any of
     // its payload is looked at. These and the functions below return false once failed.
     bool check_header(const FrameHeader& h);

@@ -27,7 +27,7 @@ constexpr std::size_t kShortText = 64;
 
 }  // namespace
 
-bool is_valid_utf8(const std::uint8_t* data, std::size_t len) noexcept {
+bool validate_utf8(const std::uint8_t* data, std::size_t len) noexcept {
     if (len == 0) return true;
     if (len < kShortText && all_ascii(data, len)) return true;
     return simdjson::validate_utf8(reinterpret_cast<const char*>(data), len);

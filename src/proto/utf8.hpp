@@ -3,12 +3,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ws::proto {
 
 // Whole-buffer check (SIMD, through simdjson with runtime CPU dispatch).
-bool is_valid_utf8(const std::uint8_t* data, std::size_t len) noexcept;
+bool validate_utf8(const std::uint8_t* data, std::size_t len) noexcept;
+// The same, with the common short ASCII text answered inline (a call costs more than the
+// check below 16 bytes).
+inline bool is_valid_utf8(const std::uint8_t* data, std::size_t len) noexcept {
+    if (len <= 16) {
+        std::uint64_t a = 0;
+        std::uint64_t b = 0;
+        if (len >= 8) {
+            std::memcpy(&a, data, 8);
+            std::memcpy(&b, data + len - 8, 8);  // overlaps when len < 16: fine for a test
+        } else {
+            for (std::size_t i = 0; i < len; ++i) a |= data[i];
+        }
+        if (((a | b) & 0x8080808080808080ull) == 0) return true;
+    }
+    return validate_utf8(data, len);
+}
 inline bool is_valid_utf8(std::string_view s) noexcept {
     return is_valid_utf8(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
