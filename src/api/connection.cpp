@@ -47,7 +47,7 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
     if (slot != kRejectSlot) stream_.set_buffered_mirror(&runtime.slot_info(slot).buffered);
     stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
     last_read_ = clock32(runtime.now());
-    // Closing a Stream is always asynchronous (on_closed comes from a later loop iteration):
+    // Closing a Stream is always asynchronous (on_closed comes from a later loop phase):
     // a connection is never deleted under a caller's feet.
 }
 

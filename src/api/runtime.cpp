@@ -85,6 +85,9 @@ void Runtime::factory_on_shutdown() {
 
 Result<> Runtime::bind(std::string_view addr, bool reuse_port) {
     if (listener_ && listener_->is_listening()) return Error(ErrorKind::Internal, "this WebSocket already listens");
+    // A listener opened now would keep the loop running after the shutdown that closed the
+    // old one (which may even be accepting, further down this very stack).
+    if (shutting_down_) return Error(ErrorKind::Internal, "the WebSocket is shutting down");
     auto addresses = io::resolve_for_bind(addr);
     if (!addresses) return std::move(addresses).error();
     Result<> last = Error(ErrorKind::Internal, "no address given");

@@ -18,14 +18,23 @@ namespace {
 // Connections accepted per readiness event; more wait for the next iteration, so that a
 // connection storm cannot starve the established connections.
 constexpr int kMaxAcceptsPerEvent = 128;
+// Out of descriptors with none in reserve to shed a connection with: stop watching the
+// listening socket (it would be reported readable in every iteration) and look again after
+// this long.
+constexpr std::uint64_t kEmfileRetryMs = 100;
 
-int open_reserve() noexcept { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+// The descriptor kept in reserve for EMFILE: the root directory, which always exists (as libuv
+// does).
+int open_reserve() noexcept { return ::open("/", O_RDONLY | O_CLOEXEC); }
 }  // namespace
 
 Listener::Listener(Loop& loop, std::function<void()> on_connection)
     : loop_(loop), on_connection_(std::move(on_connection)) {}
 
-Listener::~Listener() { close(); }
+Listener::~Listener() {
+    if (alive_ != nullptr) *alive_ = false;
+    close();
+}
 
 Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog, bool reuse_port) {
     if (fd_ >= 0) return Error(ErrorKind::Internal, "already listening");
@@ -42,9 +51,10 @@ Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog, bo
     if (setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) return fail("SO_REUSEADDR: ");
     if (addr.ss_family == AF_INET6) {
         const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-        // "[::]" means every address; a specific IPv6 address means only that one.
-        if (!IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr) && setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
-            return fail("IPV6_V6ONLY: ");
+        // "[::]" means every address, IPv4 included; a specific IPv6 address means only that one.
+        // Set either way: the system default (net.ipv6.bindv6only) may say otherwise.
+        int only = IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr) ? 0 : 1;
+        if (setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)) != 0) return fail("IPV6_V6ONLY: ");
     }
     if (reuse_port && setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) return fail("SO_REUSEPORT: ");
     const socklen_t len = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -78,20 +88,45 @@ void Listener::on_readable(uv_poll_t* handle, int status, int) {
 }
 
 void Listener::accept_pending() {
+    // on_connection may close this listener, and even destroy it (a factory that shuts down
+    // and binds again): `alive` tells.
+    bool alive = true;
+    alive_ = &alive;
+    if (reserve_fd_ < 0) reserve_fd_ = open_reserve();
     for (int i = 0; i < kMaxAcceptsPerEvent && listening_; ++i) {
         const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if ((errno == EMFILE || errno == ENFILE) && shed_one()) continue;
-            return;  // EAGAIN: no more; anything else: try again on the next event
+            if (errno == EMFILE || errno == ENFILE) {
+                if (shed_one()) continue;
+                pause_for_descriptors();
+            }
+            break;  // EAGAIN: no more; anything else: try again on the next event
         }
         accepted_fd_ = fd;
-        on_connection_();  // may close this listener
+        on_connection_();
+        if (!alive) return;
         if (accepted_fd_ >= 0) {  // not taken
             ::close(accepted_fd_);
             accepted_fd_ = -1;
         }
     }
+    alive_ = nullptr;
+}
+
+void Listener::pause_for_descriptors() {
+    if (poll_ == nullptr) return;
+    uv_poll_stop(poll_);
+    if (retry_ == nullptr) {
+        retry_ = new uv_timer_t();  // freed by its close callback in close()
+        uv_timer_init(loop_.uv(), retry_);
+        retry_->data = this;
+    }
+    uv_timer_start(retry_, [](uv_timer_t* t) {
+        auto* self = static_cast<Listener*>(t->data);
+        if (self != nullptr && self->listening_ && self->poll_ != nullptr)
+            uv_poll_start(self->poll_, UV_READABLE, &Listener::on_readable);
+    }, kEmfileRetryMs, 0);
 }
 
 bool Listener::shed_one() {
@@ -123,6 +158,11 @@ void Listener::close() {
     fd_ = -1;
     if (reserve_fd_ >= 0) ::close(reserve_fd_);
     reserve_fd_ = -1;
+    if (retry_ != nullptr) {
+        retry_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t*>(retry_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+        retry_ = nullptr;
+    }
 }
 
 }  // namespace ws::io

@@ -13,6 +13,7 @@
 #include "ws/error.hpp"
 
 struct uv_poll_s;
+struct uv_timer_s;
 
 namespace ws::io {
 
@@ -48,6 +49,8 @@ private:
     // and close it at once, so that the level-triggered listening socket does not spin. False
     // when nothing was shed.
     bool shed_one();
+    // Nothing to shed with: stop watching for a while (see kEmfileRetryMs).
+    void pause_for_descriptors();
 
     Loop& loop_;
     std::function<void()> on_connection_;
@@ -55,6 +58,8 @@ private:
     int fd_ = -1;
     int reserve_fd_ = -1;        // /dev/null, given up to accept one connection under EMFILE
     int accepted_fd_ = -1;       // the connection on_connection may take
+    uv_timer_s* retry_ = nullptr;  // restarts watching after pause_for_descriptors
+    bool* alive_ = nullptr;      // set while accept_pending runs; cleared by the destructor
     bool listening_ = false;
 };
 

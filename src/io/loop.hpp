@@ -85,8 +85,9 @@ public:
     // A Stream took or gave up a socket: the loop stays alive while any socket is open.
     void socket_opened() noexcept;
     void socket_closed() noexcept;
-    // Calls `stream`'s finish_close() from the next loop iteration, so that whoever closed it
-    // can keep using it until its callback returns (closing is never synchronous).
+    // Calls `stream`'s finish_close() from the loop's idle phase, after the callback that closed
+    // it has returned, so that whoever closed it can keep using it until then (closing is never
+    // synchronous).
     void defer_close(Stream& stream);
     void cancel_deferred_close(Stream& stream) noexcept;
 

@@ -236,7 +236,14 @@ int Stream::update_watch() {
     if (want == watched_) return 0;
     const int op = watched_ == 0 ? EPOLL_CTL_ADD : want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
     const int rc = loop_.watch(fd_, op, want, this);
-    if (rc == 0) watched_ = want;
+    if (rc == 0) {
+        watched_ = want;
+        return 0;
+    }
+    // The set would keep reporting events this stream no longer handles (a spin), or never
+    // report the ones it waits for (a stall): the connection fails, from our flush.
+    busy().deferred_error = rc;
+    schedule_flush();
     return rc;
 }
 

@@ -39,8 +39,8 @@ public:
     virtual void on_drain() = 0;
     // Client streams: the connection attempt finished (0, or the last error of every address).
     virtual void on_connected(int status) = 0;
-    // The stream is closed (always from a later loop iteration than close()); the owner may
-    // destroy the Stream now (and only now).
+    // The stream is closed (always from a later loop phase than close(), never inside it);
+    // the owner may destroy the Stream now (and only now).
     virtual void on_closed() = 0;
 };
 
@@ -103,7 +103,7 @@ public:
     // FIN is out (nothing more is expected from the peer).
     void shutdown(bool close_when_sent = false);
     // Closes the socket now; buffered output is dropped. on_closed follows, from a later loop
-    // iteration.
+    // phase.
     void close();
     bool is_closing() const noexcept { return closing_; }
     bool is_shut_down() const noexcept { return shut_down_; }

@@ -227,10 +227,10 @@ TEST(Backpressure, OffThreadSendSeesCapacityAndGetsOneDrain) {
 // The scenario runs in a fresh process (sigpipe_child), as the signal's disposition and the
 // library's once-only setup are process-wide.
 
-int run_child(const char* sigpipe_mode) {
+int run_child(const char* sigpipe_mode, const char* program = WS_SIGPIPE_CHILD) {
     const pid_t pid = fork();
     if (pid == 0) {
-        execl(WS_SIGPIPE_CHILD, WS_SIGPIPE_CHILD, sigpipe_mode, "--gtest_brief=1", static_cast<char*>(nullptr));
+        execl(program, program, sigpipe_mode, "--gtest_brief=1", static_cast<char*>(nullptr));
         _exit(127);
     }
     int status = 0;
@@ -246,6 +246,53 @@ TEST(SigPipe, AResetPeerDoesNotEndTheProcess) {
 
 TEST(SigPipe, AHandlerTheProgramInstalledIsKept) {
     EXPECT_EQ(run_child("handler"), 0);
+}
+
+// ---- EMFILE: out of descriptors with clients waiting to be accepted (emfile_child) ----
+
+TEST(Emfile, WaitingConnectionsAreShedWithTheReserveDescriptor) {
+    EXPECT_EQ(run_child("reserve", WS_EMFILE_CHILD), 0);
+}
+
+TEST(Emfile, WithNothingToShedTheListenerPausesInsteadOfSpinning) {
+    EXPECT_EQ(run_child("noreserve", WS_EMFILE_CHILD), 0);
+}
+
+// ---- a factory that shuts down and binds again while the listener is accepting ----
+
+TEST(Listener, BindingAgainDuringShutdownIsRefused) {
+    // server_connected closes the listener (shutdown on the loop thread) and binds again while
+    // the old listener's accept loop is still on the stack: that bind would replace (destroy)
+    // it there, and a new listener would keep the loop running after the shutdown. It is
+    // refused; the loop ends (run under ASan in CI).
+    struct F : Factory {
+        WebSocket* socket = nullptr;
+        std::atomic<int> rebound{0};
+        std::atomic<int> refused{0};
+        std::unique_ptr<Handler> connection_made(Sender) override { return std::make_unique<Handler>(); }
+        std::unique_ptr<Handler> server_connected(Sender out) override {
+            (void)out.shutdown();
+            if (socket->bind("127.0.0.1:0")) {
+                ++rebound;
+            } else {
+                ++refused;
+            }
+            return std::make_unique<Handler>();
+        }
+    };
+    auto factory = std::make_unique<F>();
+    F* f = factory.get();
+    WebSocket socket(std::move(factory), Settings{});
+    f->socket = &socket;
+    ASSERT_TRUE(socket.bind("127.0.0.1:0"));
+    const auto port = socket.local_addr()->port;
+    std::thread loop([&] { EXPECT_TRUE(socket.run()); });
+    RawSocket a = RawSocket::connect(port);
+    RawSocket b = RawSocket::connect(port);  // waits in the same backlog: the loop goes on after the first
+    std::this_thread::sleep_for(300ms);
+    loop.join();  // the shutdown ends it
+    EXPECT_EQ(f->rebound.load(), 0);
+    EXPECT_EQ(f->refused.load(), 1);
 }
 
 }  // namespace ws::test
