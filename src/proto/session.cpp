@@ -96,11 +96,11 @@ Session::Session(Role role, const SessionConfig& config, SessionEvents& events, 
 Session::~Session() = default;
 
 // Every connection carries a Session for its whole life, an idle one included, so its size is
-// part of the cost of an idle connection: 3 references, 3 owners (before open, a partly
-// received frame or message, the extension) and 8 bytes of state on a 64-bit target. What is
-// needed only at some moments (the handshake, a frame split across reads, a fragmented
-// message) lives out of line; keep it so.
-static_assert(sizeof(Session) <= 6 * sizeof(void*) + 8, "Session grew: move the new state out of line");
+// part of the cost of an idle connection: 3 references, 2 owners (the phase's state: before
+// open or a partly received frame or message; the extension) and 8 bytes of state, 48 bytes
+// on a 64-bit target. What is needed only at some moments (the handshake, a frame split
+// across reads, a fragmented message) lives out of line; keep it so.
+static_assert(sizeof(Session) <= 5 * sizeof(void*) + 8, "Session grew: move the new state out of line");
 
 // ---- input -------------------------------------------------------------------------------
 
@@ -120,7 +120,8 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
 // and checked here in a few tests on its first two bytes. Anything else (and everything when
 // frame hooks are on) takes the general path below, which decides the same way.
 bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used) {
-    if (avail < 2 || frame_hooks_ || (rx_ && rx_->in_message)) return false;
+    if (avail < 2 || frame_hooks_) return false;
+    if (const Receive* rx = receive_state(); rx != nullptr && rx->in_message) return false;
     const std::uint8_t b0 = p[0];
     const std::uint8_t b1 = p[1];
     if (b0 != 0x81 && b0 != 0x82) return false;  // FIN, no RSV, text or binary
@@ -164,14 +165,15 @@ std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
         std::size_t used = 0;
-        if (!(rx_ && rx_->mid_frame()) && whole_data_frame(p + i, n - i, used)) [[likely]] {
+        const Receive* partial = receive_state();
+        if (!(partial != nullptr && partial->mid_frame()) && whole_data_frame(p + i, n - i, used)) [[likely]] {
             i += used;
             continue;
         }
         FrameHeader h;
         DecodeResult r;
-        if (rx_ && rx_->mid_frame()) [[unlikely]] {
-            Receive& rx = *rx_;
+        if (Receive* state = receive_state(); state != nullptr && state->mid_frame()) [[unlikely]] {
+            Receive& rx = *state;
             if (rx.in_payload) {
                 const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(rx.payload_left, n - i));
                 const bool ok = payload_chunk(p + i, take);
@@ -236,7 +238,8 @@ bool Session::check_header(const FrameHeader& h) {
     const OpCode op = h.op();
     const std::uint8_t allowed_rsv = extension_ ? extension_->rsv_bits() : 0;
     if ((h.rsv & ~allowed_rsv) != 0) return protocol_error("reserved bits set without a negotiated extension");
-    const bool in_message = rx_ && rx_->in_message;
+    const Receive* rx = receive_state();
+    const bool in_message = rx != nullptr && rx->in_message;
     if (is_control(op)) {
         // RFC 6455 5.5: control frames are never fragmented and carry at most 125 bytes.
         if (!h.fin) return protocol_error("fragmented control frame");
@@ -255,7 +258,7 @@ bool Session::check_header(const FrameHeader& h) {
                               CloseCode::Size);
     }
     if (!is_control(op)) {
-        const std::uint64_t before = op == OpCode::Continue ? rx_->message_size : 0;
+        const std::uint64_t before = op == OpCode::Continue ? rx->message_size : 0;
         if (before + h.payload_len > config_.max_message_size) {
             return protocol_error("message exceeds max_message_size", CloseCode::Size);
         }
@@ -318,7 +321,7 @@ bool Session::begin_frame(const FrameHeader& h) {
 }
 
 bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
-    Receive& rx = *rx_;
+    Receive& rx = *receive_state();
     std::string& buffer = rx.buffer;
     if (rx.frame.masked) {
         rx.mask_phase = static_cast<std::uint8_t>(apply_mask(p, n, rx.frame.mask, rx.mask_phase));
@@ -363,7 +366,7 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
 }
 
 bool Session::decode_chunk(const std::uint8_t* p, std::size_t n, bool last) {
-    Receive& rx = *rx_;
+    Receive& rx = *receive_state();
     const std::size_t before = rx.buffer.size();
     if (auto ok = extension_->decode(rx.message_rsv, {p, n}, last, rx.buffer, config_.max_message_size); !ok) {
         fail(ok.error());
@@ -389,7 +392,7 @@ bool Session::check_failed(Error error) {
 }
 
 bool Session::end_frame(std::string_view payload, std::size_t start) {
-    Receive& rx = *rx_;
+    Receive& rx = *receive_state();
     const OpCode op = rx.frame.op();
     Frame frame(op, payload, rx.frame.fin);
     frame.set_rsv(rx.frame.rsv);

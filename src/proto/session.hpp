@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "proto/extension.hpp"
@@ -160,15 +161,19 @@ public:
     // no frame or message is partly received; with only a frame header's first bytes received,
     // just the assembly buffer's.
     void release_idle_buffers() noexcept {
-        if (!rx_) return;
-        if (!rx_->busy()) {
-            rx_.reset();
-        } else if (!rx_->in_message && !rx_->in_payload) {
-            std::string().swap(rx_->buffer);
+        Receive* rx = receive_state();
+        if (rx == nullptr) return;
+        if (!rx->busy()) {
+            phase_.reset();
+        } else if (!rx->in_message && !rx->in_payload) {
+            std::string().swap(rx->buffer);
         }
     }
     // True while an incoming frame or message is only partly received.
-    bool receiving() const noexcept { return rx_ && rx_->busy(); }
+    bool receiving() const noexcept {
+        const Receive* rx = receive_state();
+        return rx != nullptr && rx->busy();
+    }
     // True once on_open ran.
     bool opened() const noexcept { return opened_; }
     // True once the peer's close frame was received (on_close ran).
@@ -179,7 +184,10 @@ public:
     const Extension* extension() const noexcept { return extension_.get(); }
 
     // Bytes of messages held until the handshake completes.
-    std::size_t held_bytes() const noexcept { return before_open_ ? before_open_->held_bytes : 0; }
+    std::size_t held_bytes() const noexcept {
+        const BeforeOpen* b = before_open_state();
+        return b != nullptr ? b->held_bytes : 0;
+    }
     // The close code and reason we sent, if any.
     CloseCode sent_close_code() const noexcept { return sent_code_; }
 
@@ -207,7 +215,7 @@ private:
     // and delivered where it lies.
     bool frame_in_place(const FrameHeader& h, std::uint8_t* payload, std::size_t len);
     bool deliver_whole(OpCode op, std::string_view data, bool utf8_vouched);
-    // Any other frame: its state goes to rx_, and its payload through payload_chunk.
+    // Any other frame: its state goes to Receive, and its payload through payload_chunk.
     bool begin_frame(const FrameHeader& h);
     bool payload_chunk(std::uint8_t* p, std::size_t n);
     bool decode_chunk(const std::uint8_t* p, std::size_t n, bool last);
@@ -232,9 +240,9 @@ private:
     void flush_held();
 
     // sizeof(Session) is what every connection costs for as long as it lives, idle or not
-    // (56 bytes on x86-64, asserted in session.cpp): the three references, three owners of
-    // what only some connections or some moments need, and one word of flags. Whatever is
-    // larger lives out of line, allocated when first needed.
+    // (48 bytes on x86-64, asserted in session.cpp): the three references, two owners of what
+    // only some connections or some moments need, and one word of flags. Whatever is larger
+    // lives out of line, allocated when first needed.
     Role role_;
     State state_ = State::Handshake;
     bool opened_ = false;
@@ -256,11 +264,6 @@ private:
         std::size_t held_bytes = 0;
         std::unique_ptr<std::pair<CloseCode, std::string>> close_after_open;  // a close asked for before open
     };
-    BeforeOpen& before_open() {
-        if (!before_open_) before_open_ = std::make_unique<BeforeOpen>();
-        return *before_open_;
-    }
-    std::unique_ptr<BeforeOpen> before_open_;
 
     // The parsing and assembly state of a frame or message that cannot be delivered from one
     // read's bytes where they lie: split across reads, fragmented, or compressed. A frame that
@@ -305,11 +308,25 @@ private:
         // Inside a frame: its header or its payload is partly received.
         bool mid_frame() const noexcept { return in_payload || header_have != 0; }
     };
-    Receive& receive() {
-        if (!rx_) rx_ = std::make_unique<Receive>();
-        return *rx_;
+
+    // Out of line, one phase's state at a time: BeforeOpen until the connection opens, then
+    // Receive. They never live together (frames are parsed only once open, and BeforeOpen is
+    // freed as it opens), so they share one owner: one pointer in every Session, not two.
+    using PhaseState = std::variant<BeforeOpen, Receive>;
+    std::unique_ptr<PhaseState> phase_;
+    const BeforeOpen* before_open_state() const noexcept { return std::get_if<BeforeOpen>(phase_.get()); }
+    Receive* receive_state() noexcept { return std::get_if<Receive>(phase_.get()); }
+    const Receive* receive_state() const noexcept { return std::get_if<Receive>(phase_.get()); }
+    // Allocated on first use: before_open() only before open, receive() only once open (the
+    // phases rule out a mix-up, which std::get would report by throwing).
+    BeforeOpen& before_open() {
+        if (!phase_) phase_ = std::make_unique<PhaseState>(std::in_place_type<BeforeOpen>);
+        return std::get<BeforeOpen>(*phase_);
     }
-    std::unique_ptr<Receive> rx_;
+    Receive& receive() {
+        if (!phase_) phase_ = std::make_unique<PhaseState>(std::in_place_type<Receive>);
+        return std::get<Receive>(*phase_);
+    }
 
     std::unique_ptr<Extension> extension_;
 };

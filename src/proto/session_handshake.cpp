@@ -24,7 +24,7 @@ void Session::start_client(Request request) {
 std::size_t Session::feed_handshake(std::span<std::uint8_t> data) {
     const std::size_t limit = config_.max_handshake_size;
     const std::string_view chunk(reinterpret_cast<const char*>(data.data()), data.size());
-    if (!before_open_ || before_open_->head.empty()) {
+    if (const BeforeOpen* b = before_open_state(); b == nullptr || b->head.empty()) {
         // The usual case: the whole head in one read. Parse it where it lies, no copy.
         const std::size_t end = find_head_end(chunk.substr(0, limit));
         if (end != 0) {
@@ -156,14 +156,15 @@ Result<> Session::accept_client_extensions(const Response& response) {
 }
 
 void Session::flush_held() {
-    if (!before_open_) return;
-    const std::unique_ptr<BeforeOpen> b = std::move(before_open_);  // freed: open from here on
-    for (auto& [op, payload] : b->held) {
+    if (before_open_state() == nullptr) return;
+    const std::unique_ptr<PhaseState> held = std::move(phase_);  // freed: open from here on
+    BeforeOpen& b = std::get<BeforeOpen>(*held);
+    for (auto& [op, payload] : b.held) {
         if (state_ != State::Open) break;
         if (auto ok = send_now(op, payload); !ok) events_.on_error(ok.error());
     }
-    if (b->close_after_open && state_ == State::Open) {
-        send_close_frame(b->close_after_open->first, b->close_after_open->second);
+    if (b.close_after_open && state_ == State::Open) {
+        send_close_frame(b.close_after_open->first, b.close_after_open->second);
         state_ = State::CloseSent;
     }
 }

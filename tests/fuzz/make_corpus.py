@@ -35,6 +35,7 @@ EXTENSION = 0x20
 PRE_OPEN = 0x40
 FEW_HEADERS = 0x80
 PROTOCOLS = 0x100
+SWEEP = 0x200
 
 
 def frame(op, payload=b"", fin=True, rsv=0, mask=None, announce=None):
@@ -172,6 +173,10 @@ def session_server_seeds():
     # the message: the Session must not vouch for its UTF-8 (found against af6c7c3's Session).
     s["hook-rewrites-fragment-then-echo"] = session_seed(
         0, 433, r + cf(TEXT, "frag", fin=False) + cf(CONT, "men", fin=False) + cf(CONT, "ted"))
+    # The idle sweep between reads, inside split headers, payloads and a fragmented message.
+    s["sweep-between-reads"] = session_seed(
+        SWEEP, 0xFFFFFFFF, r + cf(TEXT, "frag", fin=False) + cf(PING, "p") + cf(CONT, b"m" * 300, fin=False)
+        + cf(CONT, "ted") + cf(BINARY, bytes(i & 0xFF for i in range(300))) + cf(TEXT, "last"))
     return s
 
 
@@ -222,6 +227,9 @@ def session_client_seeds():
     # As in the server's seeds: seed 110 rewrites the first fragment, then echoes the message.
     s["hook-rewrites-fragment-then-echo"] = session_seed(
         0, 110, r + sf(TEXT, "frag", fin=False) + sf(CONT, "men", fin=False) + sf(CONT, "ted"))
+    s["sweep-between-reads"] = session_seed(
+        SWEEP, 0xFFFFFFFF, r + sf(TEXT, "frag", fin=False) + sf(PING, "p") + sf(CONT, b"m" * 300, fin=False)
+        + sf(CONT, "ted") + sf(BINARY, bytes(i & 0xFF for i in range(300))) + sf(TEXT, "last"))
     return s
 
 

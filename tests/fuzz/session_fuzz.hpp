@@ -2,7 +2,8 @@
 //
 // Input layout:
 //   bytes 0-3   configuration word (see the kCfg* bits below): limits, auto-pong, outgoing
-//               fragmentation, the toy extension, sends before the handshake, max headers
+//               fragmentation, the toy extension, sends before the handshake, max headers,
+//               the idle sweep between reads
 //   bytes 4-7   seed of the choices: where the stream is cut into feed() calls, and how every
 //               callback answers (send, close, ping, drop or rewrite a frame, return an error)
 //   bytes 8-    the byte stream a peer sends: a request head (server) or a response head
@@ -64,6 +65,9 @@ inline constexpr std::uint32_t kCfgExtension = 0x20;   // offer/accept the toy "
 inline constexpr std::uint32_t kCfgPreOpen = 0x40;     // send (and maybe close) before the handshake
 inline constexpr std::uint32_t kCfgFewHeaders = 0x80;  // max_headers = 8
 inline constexpr std::uint32_t kCfgProtocols = 0x100;  // client: offer subprotocols "chat, superchat"
+// release_idle_buffers() after every read, as the Connection's sweep may call it between any
+// two reads: a partly received header, frame or message must survive it.
+inline constexpr std::uint32_t kCfgSweep = 0x200;
 
 // ---- the toy extension ----------------------------------------------------------------------
 // "x-fuzz" claims RSV1. Incoming: XORs bytes with 0x3C; a decoded 0xFD expands to eight 'z'
@@ -255,6 +259,7 @@ public:
             FUZZ_CHECK_MSG(used == n || session_->state() == State::Closed,
                            "feed() consumed " + std::to_string(used) + " of " + std::to_string(n));
             pos += n;
+            if (cfg_ & kCfgSweep) session_->release_idle_buffers();
             observe();
             check_error_closed();
             if (rng_.one_in(3)) {
