@@ -29,6 +29,13 @@
 
 namespace {
 
+// The logger and the producer both print: one line at a time, so that theirs never mix.
+void print_line(const std::string& line) {
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::cout << line << std::endl;
+}
+
 // A minimal multi-producer channel: send() from any thread, recv() blocks until a value
 // arrives or the channel is closed and empty.
 template <class T>
@@ -116,7 +123,7 @@ int main(int argc, char** argv) {
     // fine: the listener is bound, and the kernel queues the connection until it is accepted.)
     std::thread server_thread([&server] { (void)server.run(); });
     std::thread logger([&log] {
-        while (auto line = log.recv()) std::cout << "Logger got " << *line << std::endl;
+        while (auto line = log.recv()) print_line("Logger got " + *line);
     });
     std::thread client_thread([&client] { (void)client.run(); });
 
@@ -138,8 +145,8 @@ int main(int argc, char** argv) {
                 std::this_thread::sleep_for(std::chrono::microseconds(100));
             }
         }
-        std::cout << "Producer: sent " << count << " numbers; the queue was full " << queue_full
-                  << " times (send returned ErrorKind::Queue instead of blocking)." << std::endl;
+        print_line("Producer: sent " + std::to_string(count) + " numbers; the queue was full " +
+                   std::to_string(queue_full) + " times (send returned ErrorKind::Queue instead of blocking).");
         // A close from this thread is queued behind the messages, so all of them go first.
         while (true) {
             auto closed = out.close(ws::CloseCode::Normal, "done");

@@ -7,31 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 
 #include <algorithm>
-#include <mutex>
 
 #include "io/stream.hpp"
 
 namespace ws::io {
 
 namespace {
-// libuv writes to sockets with write(2), which raises SIGPIPE when the peer has reset the
-// connection; at its default disposition that ends the whole process without a word. The
-// error is already reported as EPIPE to the connection it concerns, so the signal is set to
-// ignored, once, if (and only if) nobody chose a disposition for it.
-void ignore_sigpipe_if_default() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        struct sigaction current {};
-        if (sigaction(SIGPIPE, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;
-        sigemptyset(&ignore.sa_mask);
-        sigaction(SIGPIPE, &ignore, nullptr);
-    });
-}
 // Socket events taken from the epoll set per dispatch; more wait for the next iteration (the
 // set stays readable, so libuv comes back at once).
 constexpr int kMaxEvents = 256;
@@ -54,7 +37,6 @@ Loop::Loop(std::size_t read_buffer_size)
       events_(std::make_unique<epoll_event[]>(kMaxEvents)),
       idle_(std::make_unique<uv_idle_t>()) {
     if (epoll_fd_ < 0) epoll_error_ = -errno;  // every watch() then fails with it
-    ignore_sigpipe_if_default();
     uv_loop_init(loop_.get());
     uv_prepare_init(loop_.get(), prepare_.get());
     prepare_->data = this;
