@@ -159,13 +159,6 @@ TEST(Limits, GarbageGetsAClearAnswerAndHarmsNoOne) {
     expect_healthy(good, "fine");
 }
 
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 TEST(Limits, MaxConnectionsAnswers503AndTheLoopDoesNotSpin) {
     Settings s;
     s.max_connections = 2;
@@ -182,9 +175,9 @@ TEST(Limits, MaxConnectionsAnswers503AndTheLoopDoesNotSpin) {
         const std::string head = refused.back().handshake();
         EXPECT_EQ(head.rfind("HTTP/1.1 503", 0), 0u) << head;
     }
-    const double before = cpu_seconds();
+    const double before = process_cpu_seconds();
     std::this_thread::sleep_for(500ms);  // the refused sockets stay open, unread
-    const double used = cpu_seconds() - before;
+    const double used = process_cpu_seconds() - before;
     EXPECT_LT(used, 0.1) << "the server used " << used << " s of CPU in 0.5 s while idle";
     expect_healthy(a, "a");
     expect_healthy(b, "b");

@@ -97,6 +97,9 @@ std::string encode_frame(std::uint8_t opcode, std::string_view payload, bool fin
                          std::uint8_t rsv = 0);
 // A close payload: code (big-endian) and reason.
 std::string close_payload(std::uint16_t code, std::string_view reason = {});
+// CPU time this process has used (user + system, all threads), in seconds: for the tests that
+// check a loop does not spin.
+double process_cpu_seconds();
 
 // A blocking TCP client for byte-level tests.
 class RawSocket {
