@@ -45,6 +45,7 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
       slot_(slot),
       id_(id) {
     if (slot != kRejectSlot) stream_.set_buffered_mirror(&runtime.slot_info(slot).buffered);
+    session_.set_frame_hooks(false);  // until a handler that has them is attached
     stream_.set_read_pause_threshold(runtime.settings().read_pause_threshold);
     last_read_ = clock32(runtime.now());
     // Closing a Stream is always asynchronous (on_closed comes from a later loop phase):
@@ -54,15 +55,13 @@ Connection::Connection(Runtime& runtime, proto::Role role, std::uint32_t slot, s
 Connection::~Connection() = default;
 
 std::unique_ptr<Handler> Connection::release_handler() noexcept {
-    frame_hooks_ = false;
     session_.set_frame_hooks(false);
     return std::move(handler_);
 }
 
 void Connection::start_server(std::unique_ptr<Handler> handler) {
     handler_ = std::move(handler);
-    frame_hooks_ = handler_ && handler_->has_frame_hooks();
-    session_.set_frame_hooks(frame_hooks_);
+    session_.set_frame_hooks(handler_ && handler_->has_frame_hooks());
     if (phase_ == Phase::Dead) return;  // the factory shut everything down meanwhile
     phase_ = Phase::Handshake;
     const auto& s = runtime_.settings();
@@ -85,8 +84,7 @@ void Connection::start_reject() {
 void Connection::start_client(std::unique_ptr<Handler> handler, const std::string& host, std::uint16_t port,
                               Request request) {
     handler_ = std::move(handler);
-    frame_hooks_ = handler_ && handler_->has_frame_hooks();
-    session_.set_frame_hooks(frame_hooks_);
+    session_.set_frame_hooks(handler_ && handler_->has_frame_hooks());
     if (phase_ == Phase::Dead) return;  // a user callback shut everything down meanwhile
     pending_request_ = std::make_unique<Request>(std::move(request));
     phase_ = Phase::Connecting;
@@ -318,7 +316,7 @@ Result<> Connection::on_open(Request& request, Response& response) {
 }
 
 Result<> Connection::on_frame(Frame& frame) {
-    if (!frame_hooks_) return {};
+    if (!handler_) return {};  // the Session asks only while the handler has frame hooks
     return guarded([&] { return handler_->on_frame(frame); });
 }
 
@@ -336,7 +334,7 @@ void Connection::on_close(CloseCode code, std::string_view reason) {
 void Connection::on_error(const Error& error) { report(error); }
 
 Result<> Connection::on_send_frame(Frame& frame) {
-    if (!frame_hooks_) return {};
+    if (!handler_) return {};
     return guarded([&] { return handler_->on_send_frame(frame); });
 }
 

@@ -139,7 +139,6 @@ private:
     bool paused_ = false;
     bool close_reported_ = false;
     bool buffers_released_ = false;  // released by the sweep since the last read
-    bool frame_hooks_ = false;       // the handler may override on_frame / on_send_frame
 };
 
 }  // namespace ws::detail

@@ -16,6 +16,7 @@
 
 #include "io/address.hpp"
 #include "io/loop.hpp"
+#include "io/stream_state.hpp"
 
 namespace ws::io {
 
@@ -23,7 +24,6 @@ namespace {
 // An output buffer that grew past this for a burst is released once it drains, so an idle
 // connection does not keep a large buffer.
 constexpr std::size_t kKeepOutputCapacity = 64u << 10;
-constexpr std::size_t kMinOutputCapacity = 256;
 // Reads per readiness event while each one fills the loop's buffer (as libuv does), so that a
 // fast sender is drained without starving the other connections.
 constexpr int kMaxReadsPerEvent = 32;
@@ -80,104 +80,9 @@ ssize_t sendv_some(int fd, iovec* iov, std::size_t count) noexcept {
     }
 }
 
-socklen_t address_length(const sockaddr_storage& ss) noexcept {
-    return ss.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-}
 }  // namespace
 
-// ---- ByteBuffer ----------------------------------------------------------------------------
-
-ByteBuffer::~ByteBuffer() { std::free(data_); }
-
-ByteBuffer::ByteBuffer(ByteBuffer&& other) noexcept
-    : data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
-    other.data_ = nullptr;
-    other.size_ = other.capacity_ = 0;
-}
-
-ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
-    if (this != &other) {
-        std::free(data_);
-        data_ = other.data_;
-        size_ = other.size_;
-        capacity_ = other.capacity_;
-        other.data_ = nullptr;
-        other.size_ = other.capacity_ = 0;
-    }
-    return *this;
-}
-
-std::uint8_t* ByteBuffer::grow(std::size_t n) {
-    std::size_t cap = capacity_ < kMinOutputCapacity ? kMinOutputCapacity : capacity_ * 2;
-    if (cap < size_ + n) cap = size_ + n;
-    void* p = std::realloc(data_, cap);
-    if (p == nullptr) throw std::bad_alloc();
-    data_ = static_cast<std::uint8_t*>(p);
-    capacity_ = cap;
-    return data_ + size_;
-}
-
-void ByteBuffer::release() noexcept {
-    std::free(data_);
-    data_ = nullptr;
-    size_ = capacity_ = 0;
-}
-
-// ---- out-of-line state -------------------------------------------------------------------
-
-// A client connect: the addresses to try and where we are in the list.
-struct Stream::ConnectState {
-    std::vector<sockaddr_storage> addresses;
-    std::size_t next = 0;
-    std::uint16_t port = 0;
-    Resolve* resolve = nullptr;  // a DNS lookup in flight
-};
-
-struct Stream::Busy {
-    // Our own bytes in order: first what a write left for the socket to take when writable
-    // (`pending`, taken over whole from the buffer it was assembled in; its first `sent` bytes
-    // are out), then what was written after it, or while another stream held the cork (`out`).
-    ByteBuffer pending;
-    std::size_t sent = 0;
-    ByteBuffer out;
-    int deferred_error = 0;  // a write error met while uncorking for another stream
-    std::unique_ptr<ConnectState> connect;
-
-    bool idle() const noexcept { return pending.empty() && out.empty() && deferred_error == 0 && !connect; }
-};
-
-// A DNS lookup: owned by libuv until its callback, which frees it; the stream may be gone by
-// then (`stream` is cleared when it closes).
-struct Stream::Resolve {
-    uv_getaddrinfo_t req{};
-    Stream* stream = nullptr;
-
-    static void done(uv_getaddrinfo_t* req, int status, addrinfo* res) {
-        auto* r = static_cast<Resolve*>(req->data);
-        Stream* s = r->stream;
-        delete r;
-        if (s == nullptr || s->closing_ || !s->busy_ || !s->busy_->connect) {
-            uv_freeaddrinfo(res);
-            return;
-        }
-        ConnectState& c = *s->busy_->connect;
-        c.resolve = nullptr;
-        if (status < 0) {
-            uv_freeaddrinfo(res);
-            s->handler_.on_connected(status);
-            return;
-        }
-        for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-            if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-            sockaddr_storage ss{};
-            std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-            set_port(ss, c.port);
-            c.addresses.push_back(ss);
-        }
-        uv_freeaddrinfo(res);
-        s->try_next_address(UV_EAI_NONAME);
-    }
-};
+// ---- out-of-line state (stream_state.hpp) --------------------------------------------------
 
 
 Stream::Busy& Stream::busy() {
@@ -245,89 +150,6 @@ int Stream::update_watch() {
     busy().deferred_error = rc;
     schedule_flush();
     return rc;
-}
-
-// ---- connecting ----------------------------------------------------------------------------
-
-void Stream::connect(const std::string& host, std::uint16_t port) {
-    ConnectState& c = *(busy().connect = std::make_unique<ConnectState>());
-    c.port = port;
-    sockaddr_storage literal{};
-    if (parse_ip(host, port, literal)) {
-        c.addresses.push_back(literal);
-        try_next_address(UV_EINVAL);
-        return;
-    }
-    auto* r = new Resolve();  // owned by libuv until Resolve::done
-    r->stream = this;
-    r->req.data = r;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    const int rc = uv_getaddrinfo(loop_.uv(), &r->req, &Resolve::done, host.c_str(), nullptr, &hints);
-    if (rc < 0) {
-        delete r;
-        handler_.on_connected(rc);
-        return;
-    }
-    c.resolve = r;
-}
-
-void Stream::connect_any(std::vector<sockaddr_storage> addresses) {
-    busy().connect = std::make_unique<ConnectState>();
-    busy_->connect->addresses = std::move(addresses);
-    try_next_address(UV_EINVAL);
-}
-
-void Stream::try_next_address(int last_error) {
-    ConnectState& c = *busy_->connect;
-    close_socket();  // the previous attempt's socket, if any
-    connecting_ = false;
-    while (c.next < c.addresses.size()) {
-        const sockaddr_storage& addr = c.addresses[c.next++];
-        const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            last_error = -errno;
-            continue;
-        }
-        int rc = 0;
-        do {
-            rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), address_length(addr));
-        } while (rc < 0 && errno == EINTR);
-        if (rc < 0 && errno != EINPROGRESS) {
-            last_error = -errno;
-            ::close(fd);
-            continue;
-        }
-        adopt(fd);
-        // Writable means connected or failed; finish_connect tells which.
-        connecting_ = true;
-        if (const int w = update_watch(); w < 0) {
-            last_error = w;
-            connecting_ = false;
-            close_socket();
-            continue;
-        }
-        return;
-    }
-    handler_.on_connected(last_error != 0 ? last_error : UV_ECONNREFUSED);
-}
-
-void Stream::finish_connect() {
-    int error = 0;
-    socklen_t len = sizeof(error);
-    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
-    if (error != 0) {
-        try_next_address(-error);
-        return;
-    }
-    connecting_ = false;
-    busy_->connect.reset();
-    if (const int rc = update_watch(); rc < 0) {
-        handler_.on_connected(rc);
-        return;
-    }
-    handler_.on_connected(0);
 }
 
 // ---- reading -------------------------------------------------------------------------------

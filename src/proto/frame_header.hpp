@@ -14,6 +14,8 @@ namespace ws::proto {
 inline constexpr std::size_t kMaxHeaderSize = 14;
 // RFC 6455 5.5: control frames carry at most 125 bytes.
 inline constexpr std::size_t kMaxControlPayload = 125;
+// RFC 6455 5.5.1: a close frame's reason follows its 2-byte code in a control payload.
+inline constexpr std::size_t kMaxCloseReason = kMaxControlPayload - 2;
 
 struct FrameHeader {
     bool fin = true;
