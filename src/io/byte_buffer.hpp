@@ -18,6 +18,7 @@ public:
     ByteBuffer& operator=(ByteBuffer&& other) noexcept;
 
     std::uint8_t* data() noexcept { return data_; }
+    const std::uint8_t* data() const noexcept { return data_; }
     std::size_t size() const noexcept { return size_; }
     std::size_t capacity() const noexcept { return capacity_; }
     bool empty() const noexcept { return size_ == 0; }

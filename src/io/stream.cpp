@@ -67,6 +67,13 @@ ssize_t send_some(int fd, const std::uint8_t* data, std::size_t size) noexcept {
     }
 }
 
+// The bytes of a gathered write before its last piece (the body).
+std::size_t n_before(const iovec* iov, std::size_t count) noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i + 1 < count; ++i) n += iov[i].iov_len;
+    return n;
+}
+
 ssize_t sendv_some(int fd, iovec* iov, std::size_t count) noexcept {
     msghdr msg{};
     msg.msg_iov = iov;
@@ -94,7 +101,7 @@ ByteBuffer& Stream::own_output() { return busy().out; }
 
 
 std::size_t Stream::own_bytes() const noexcept {
-    return busy_->out.size() + (busy_->pending.size() - busy_->sent);
+    return busy_->out.size() + (busy_->waiting_size() - busy_->sent);
 }
 
 void Stream::release_idle_buffers() noexcept {
@@ -255,6 +262,14 @@ void Stream::commit(std::size_t n) {
 }
 
 void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
+    gather(head, body, nullptr);
+}
+
+void Stream::write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) {
+    gather(head, {reinterpret_cast<const std::uint8_t*>(storage.data()), storage.size()}, &storage);
+}
+
+void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, std::string* storage) {
     // Bytes of ours that wait go first: queue behind them.
     if ((busy_ && (own_bytes() != 0 || busy_->deferred_error != 0)) || closing_ || fd_ < 0 || connecting_ ||
         body.size() >= kMaxGatherBody) {
@@ -272,9 +287,18 @@ void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const st
     const ssize_t n = sendv_some(fd_, iov, count);
     if (n < 0) {
         busy().deferred_error = static_cast<int>(n);  // reported by our flush, not inside the sender's call
+    } else if (const auto written = static_cast<std::size_t>(n), before_body = n_before(iov, count);
+               storage != nullptr && written >= before_body && written < before_body + body.size()) {
+        // The kernel took the head but not all of the body: the rest waits where it is, in
+        // the buffer we were offered, which is ours from now on.
+        Busy& b = busy();
+        b.message = std::move(*storage);
+        b.sent = written - before_body;
+        writing_ = true;
+        (void)update_watch();  // a failure is reported by our flush
     } else {
         // What the kernel left, in order, waits in our own buffer for the flush.
-        auto skip = static_cast<std::size_t>(n);
+        auto skip = written;
         for (std::size_t i = 0; i < count; ++i) {
             const std::size_t len = iov[i].iov_len;
             if (skip >= len) {
@@ -321,13 +345,13 @@ int Stream::send_buffer(ByteBuffer& buf) {
 void Stream::write_more() {
     Busy& b = *busy_;
     loop_.count_send();
-    const ssize_t n = send_some(fd_, b.pending.data() + b.sent, b.pending.size() - b.sent);
+    const ssize_t n = send_some(fd_, b.waiting_data() + b.sent, b.waiting_size() - b.sent);
     if (n < 0) {
         write_done(static_cast<int>(n));
         return;
     }
     b.sent += static_cast<std::size_t>(n);
-    if (b.sent == b.pending.size()) write_done(0);
+    if (b.sent == b.waiting_size()) write_done(0);
 }
 
 void Stream::write_done(int status) {
@@ -335,7 +359,9 @@ void Stream::write_done(int status) {
     // give it back this one if it has none (it may have lent it to this write).
     Busy& b = *busy_;
     ByteBuffer& cork = loop_.cork();
-    if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && b.pending.capacity() <= Loop::kMaxKeptCork) {
+    if (!b.message.empty()) {
+        std::string().swap(b.message);  // a taken-over message: never a callback's view now
+    } else if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && b.pending.capacity() <= Loop::kMaxKeptCork) {
         b.pending.clear();
         cork = std::move(b.pending);
     } else {
@@ -472,7 +498,15 @@ void Stream::close() {
         loop_.cancel_flush(*this);
         flush_scheduled_ = false;
     }
-    busy_.reset();
+    if (busy_ && !busy_->message.empty()) {
+        // A sender's callback may be reading the message we took over (a close from inside
+        // on_message): keep its bytes until the Stream goes; drop the rest.
+        std::string keep = std::move(busy_->message);
+        *busy_ = Busy{};
+        busy_->dropped_message = std::move(keep);
+    } else {
+        busy_.reset();
+    }
     writing_ = false;
     reading_ = false;
     connecting_ = false;

@@ -73,6 +73,9 @@ public:
     // A large frame: written at once with what this stream has corked before it (one sendmsg);
     // only what the kernel does not take is copied, into our own buffer, for the flush.
     void write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) override;
+    // The same, but what the kernel leaves of the body waits in `storage` itself, taken over
+    // (no copy), when nothing else of ours is queued and the kernel took the head.
+    void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) override;
 
     // Gives back the output buffers' memory if nothing is waiting in them (an idle connection
     // should cost no buffer; an active one keeps its buffer so that sending does not allocate).
@@ -135,6 +138,8 @@ private:
     // buffer it is in (taken over, not copied), for the socket to be writable. Leaves `buf`
     // empty. 0 or a negative errno.
     int send_buffer(ByteBuffer& buf);
+    // write_gather and write_gather_owned (`storage` non-null: the body is all of it).
+    void gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, std::string* storage);
     void write_more();
     void write_done(int status);
     void read_ready();

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "io/byte_buffer.hpp"
@@ -26,13 +27,27 @@ struct Stream::Busy {
     // Our own bytes in order: first what a write left for the socket to take when writable
     // (`pending`, taken over whole from the buffer it was assembled in; its first `sent` bytes
     // are out), then what was written after it, or while another stream held the cork (`out`).
+    // Instead of `pending`, the write that waits may be a received message's buffer taken
+    // over whole (write_gather_owned), with `sent` counting into it.
     ByteBuffer pending;
+    std::string message;
     std::size_t sent = 0;
     ByteBuffer out;
     int deferred_error = 0;  // a write error met while uncorking for another stream
     std::unique_ptr<ConnectState> connect;
+    // A taken-over message that a close dropped unsent: freed with the Stream (on_closed
+    // comes from a later loop phase), because the callback that sent it may still read it.
+    std::string dropped_message;
 
-    bool idle() const noexcept { return pending.empty() && out.empty() && deferred_error == 0 && !connect; }
+    // The write that waits for the socket (its first `sent` bytes are out).
+    const std::uint8_t* waiting_data() const noexcept {
+        return message.empty() ? pending.data() : reinterpret_cast<const std::uint8_t*>(message.data());
+    }
+    std::size_t waiting_size() const noexcept { return message.empty() ? pending.size() : message.size(); }
+    bool idle() const noexcept {
+        return pending.empty() && message.empty() && out.empty() && deferred_error == 0 && !connect &&
+               dropped_message.empty();
+    }
 };
 
 // A DNS lookup: owned by libuv until its callback, which frees it; the stream may be gone by

@@ -13,10 +13,6 @@ namespace ws::proto {
 
 namespace {
 
-// The assembly buffer keeps up to this much capacity between messages, so that a stream of
-// large messages does not allocate each time; more is released after the message, and an idle
-// connection gives all of it back (release_idle_buffers, from the Connection's sweep).
-constexpr std::size_t kKeepBufferCapacity = 1u << 20;
 // A buffered frame up to this size gets its whole payload reserved when its first piece
 // arrives (one allocation instead of doubling); larger ones grow as their bytes arrive, so a
 // header alone cannot make us reserve much.
@@ -421,8 +417,10 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
     Message message = text ? Message::text_view(rx.buffer) : Message::binary_view(rx.buffer);
     message.utf8_checked_ = text && !rx.message_altered;
     rx.end_message();
+    rx.delivering = true;
     const bool ok = check(events_.on_message(message));
-    clear_buffer(rx.buffer);
+    rx.delivering = false;
+    clear_buffer(rx.buffer);  // empty if a send took it over
     return ok;
 }
 

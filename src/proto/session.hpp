@@ -45,6 +45,15 @@ public:
         if (!body.empty()) std::memcpy(dst + head.size(), body.data(), body.size());
         commit(head.size() + body.size());
     }
+    // The same for a body that is the whole of `storage`, a buffer its owner gives up once this
+    // returns (a large received message being echoed). An output that keeps what the kernel
+    // does not take may take `storage` over (move from it) instead of copying that part; it
+    // must then leave the bytes where they are until they are written, and in any case until
+    // the callback now running has returned (views of them stay valid until then). The default
+    // is write_gather.
+    virtual void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) {
+        write_gather(head, {reinterpret_cast<const std::uint8_t*>(storage.data()), storage.size()});
+    }
 };
 
 // Fresh masking keys for a client's frames (RFC 6455 5.3: unpredictable, from a strong source).
@@ -92,6 +101,12 @@ struct SessionConfig {
     // Extensions this side can run, in order of preference. Not owned.
     std::vector<const ExtensionFactory*> extensions;
 };
+
+// The assembly buffer keeps up to this much capacity between messages, so that a stream of
+// large messages does not allocate each time; more is released after the message (or
+// handed to the output, when the message is echoed), and an idle connection gives all of
+// it back (release_idle_buffers, from the Connection's sweep).
+constexpr std::size_t kKeepBufferCapacity = 1u << 20;
 
 class Session {
 public:
@@ -293,6 +308,9 @@ private:
         // A hook dropped or replaced a fragment of this message: its UTF-8 can no longer be
         // followed piece by piece, so it is not vouched for (utf8_checked_) on delivery.
         bool message_altered = false;
+        // on_message is running on the message in `buffer`: a send of exactly that message may
+        // hand the buffer to the output (write_gather_owned) rather than have it copied.
+        bool delivering = false;
         Utf8Validator utf8;
 
         // The message is complete (delivered or dropped): ready for the next one.

@@ -36,6 +36,16 @@ void Session::write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_vie
         // the kernel takes it at once).
         std::uint8_t head[kMaxHeaderSize];
         encode_header(h, head);
+        // Echoing the large message on_message is delivering from the assembly buffer, which
+        // would be freed after it anyway: the output may keep that buffer for what the kernel
+        // does not take now, instead of copying it (a 16 MiB echo then touches 16 MiB of fresh
+        // memory, not 30).
+        if (Receive* rx = receive_state(); rx != nullptr && rx->delivering &&
+                                           payload.data() == rx->buffer.data() && payload.size() == rx->buffer.size() &&
+                                           rx->buffer.capacity() > kKeepBufferCapacity) {
+            out_.write_gather_owned({head, hs}, rx->buffer);
+            return;
+        }
         out_.write_gather({head, hs}, {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
         return;
     }

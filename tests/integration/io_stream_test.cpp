@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
+#include <span>
 #include <thread>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -145,16 +147,24 @@ TEST(IoStream, InterleavedWritesToManyStreamsLeaveAsOneWriteEach) {
     loop.drain_closing();
 }
 
-TEST(IoStream, GatherWriteKeepsOrderWithCorkedBytesAndWhatTheKernelLeaves) {
-    // Small writes corked first, then a large frame written with write_gather (header and an
-    // 8 MiB body the kernel cannot take at once: the rest is copied and queued), then small
-    // writes again: the peer must read everything in order, byte for byte.
+// Bytes that show where they are in the stream.
+std::string pattern(std::size_t size) {
+    std::string s(size, '\0');
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    return s;
+}
+
+// Small writes corked first, then a large frame (header "[HEAD]" and `body`, which the kernel
+// cannot take at once, written by `gather`), then small writes again: the peer must read
+// everything in order, byte for byte. Our send buffer is kept small, so what the kernel takes
+// is bounded by the peer's receive buffer (32 MiB at most here).
+void expect_gathered_write_in_order(std::size_t body_size,
+                                    const std::function<void(Stream&, std::span<const std::uint8_t> head)>& gather) {
     ws::test::RawListener listener;
     Loop loop(64 << 10);
     Recorder rec;
     Stream stream(loop, rec);
-    std::string body(8u << 20, '\0');
-    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    const std::string body = pattern(body_size);
     std::string want;
     auto put = [&](std::string_view bytes) {
         std::memcpy(stream.prepare(bytes.size()), bytes.data(), bytes.size());
@@ -162,14 +172,15 @@ TEST(IoStream, GatherWriteKeepsOrderWithCorkedBytesAndWhatTheKernelLeaves) {
         want += bytes;
     };
     rec.on_connect = [&] {
+        int small = 64 << 10;
+        setsockopt(stream.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
         stream.start_reading();
         for (int i = 0; i < 10; ++i) put("<small " + std::to_string(i) + ">");
         const std::string head = "[HEAD]";
-        stream.write_gather({reinterpret_cast<const std::uint8_t*>(head.data()), head.size()},
-                            {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+        gather(stream, {reinterpret_cast<const std::uint8_t*>(head.data()), head.size()});
         want += head;
         want += body;
-        EXPECT_GT(stream.buffered_amount(), 0u) << "the kernel took 8 MiB at once";
+        EXPECT_GT(stream.buffered_amount(), 0u) << "the kernel took all of the body at once";
         put("<after>");
         stream.shutdown(true);
     };
@@ -184,6 +195,67 @@ TEST(IoStream, GatherWriteKeepsOrderWithCorkedBytesAndWhatTheKernelLeaves) {
     t.join();
     ASSERT_EQ(got.size(), want.size());
     EXPECT_TRUE(got == want) << "bytes out of order or damaged";
+    loop.drain_closing();
+}
+
+TEST(IoStream, GatherWriteKeepsOrderWithCorkedBytesAndWhatTheKernelLeaves) {
+    // write_gather: what the kernel leaves of the body is copied and queued.
+    const std::string body = pattern(8u << 20);
+    expect_gathered_write_in_order(body.size(), [&](Stream& stream, std::span<const std::uint8_t> head) {
+        stream.write_gather(head, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+    });
+}
+
+TEST(IoStream, GatherOwnedWriteKeepsTheBodyBufferInsteadOfCopyingIt) {
+    // write_gather_owned with a body the kernel cannot take at once (40 MiB: more than a small
+    // send buffer and the largest receive buffer can hold): the stream takes the body's
+    // buffer over (the caller's string is left empty, the bytes stay where they were) and
+    // sends the rest from it.
+    std::string storage = pattern(40u << 20);
+    const std::string body = storage;
+    const char* const where = storage.data();
+    expect_gathered_write_in_order(body.size(), [&](Stream& stream, std::span<const std::uint8_t> head) {
+        stream.write_gather_owned(head, storage);
+        EXPECT_TRUE(storage.empty()) << "the stream copied the body instead of taking its buffer";
+        EXPECT_LT(stream.buffered_amount(), body.size());
+        EXPECT_EQ(std::memcmp(where, body.data(), body.size()), 0) << "the taken bytes moved or changed";
+    });
+}
+
+TEST(IoStream, ATakenOverBodyOutlivesACloseUntilTheStreamIsClosed) {
+    // The sender of a taken-over body may still be reading it when the stream closes (a close
+    // from inside the callback that sent it): the bytes stay valid until on_closed. Under
+    // AddressSanitizer, reading them after close() would be a use after free if they did not.
+    ws::test::RawListener listener;
+    Loop loop(64 << 10);
+    Recorder rec;
+    Stream stream(loop, rec);
+    std::string storage(40u << 20, 'k');
+    bool checked = false;
+    rec.on_connect = [&] {
+        int small = 64 << 10;
+        setsockopt(stream.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+        const char* const where = storage.data();
+        const std::size_t size = storage.size();
+        const std::string head = "[HEAD]";
+        stream.write_gather_owned({reinterpret_cast<const std::uint8_t*>(head.data()), head.size()}, storage);
+        EXPECT_TRUE(storage.empty()) << "left " << stream.buffered_amount();
+        stream.close();  // drops what was not sent
+        EXPECT_EQ(stream.buffered_amount(), 0u);
+        std::size_t ks = 0;
+        for (std::size_t i = 0; i < size; ++i) ks += where[i] == 'k' ? 1 : 0;
+        EXPECT_EQ(ks, size);
+        checked = true;
+    };
+    std::thread t([&] {
+        ws::test::RawSocket peer = listener.accept();  // never reads: the write cannot finish
+        peer.wait_closed(5000);
+    });
+    stream.connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    EXPECT_TRUE(checked);
+    EXPECT_TRUE(rec.closed);
     loop.drain_closing();
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -309,6 +310,22 @@ public:
         data_.resize(base_ + n);
         prepared_ = 0;
     }
+    // A large echoed message's buffer offered to the output: counted; with `take_owned`, kept
+    // (as a Stream keeps it for what the kernel does not take), otherwise copied (the default).
+    void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) override {
+        ++owned_offers;
+        if (!take_owned) {
+            proto::Output::write_gather_owned(head, storage);
+            return;
+        }
+        data_.insert(data_.end(), head.begin(), head.end());
+        data_.insert(data_.end(), storage.begin(), storage.end());
+        taken.push_back(std::move(storage));
+    }
+    bool take_owned = false;
+    int owned_offers = 0;
+    std::vector<std::string> taken;
+
     const Bytes& data() const noexcept { return data_; }
     Bytes take() { return std::exchange(data_, Bytes()); }
     void clear() { data_.clear(); }

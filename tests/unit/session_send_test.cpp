@@ -288,6 +288,94 @@ TEST(SessionSend, HandlersCanSendFromInsideCallbacks) {
     EXPECT_EQ(frames[1].describe(), "BINARY fin=1 rsv=0 masked=0 'binary'");
 }
 
+// A message over the assembly buffer's kept capacity (1 MiB), echoed from on_message: the
+// buffer is offered to the output, which may keep it instead of copying it; the Session then
+// assembles the next message in a fresh buffer, and the message's view stays valid until
+// on_message returns (a second send of it is copied from the buffer the output now holds).
+TEST(SessionSend, EchoOfALargeAssembledMessageOffersItsBufferToTheOutput) {
+    Server p;
+    p.out.take_owned = true;
+    int sends = 1;
+    std::vector<std::string> seen;
+    p.events.on_message_fn = [&](const Message& m) -> Result<> {
+        for (int i = 0; i < sends; ++i) {
+            if (auto ok = p.s().send(m); !ok) return ok;
+        }
+        seen.emplace_back(m.bytes());  // still readable after the buffer was taken
+        return {};
+    };
+    p.open_server();
+    const auto payload_of = [](std::size_t n, char seed) {
+        std::string s(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + static_cast<std::size_t>(seed)) % 26);
+        return s;
+    };
+    const std::string big = payload_of((2u << 20) + 3, 1);
+    const Bytes wire = cframe(kText, big);
+    std::vector<std::size_t> cuts;  // 64 KiB reads: assembled in the buffer, not delivered in place
+    for (std::size_t at = 65536; at < wire.size(); at += 65536) cuts.push_back(at);
+    p.feed_pieces(wire, cuts);
+    ASSERT_EQ(p.out.owned_offers, 1);
+    ASSERT_EQ(p.out.taken.size(), 1u);
+    EXPECT_TRUE(p.out.taken[0] == big);
+    auto frames = frames_of(p);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_TRUE(frames[0].payload == big);
+    EXPECT_EQ(frames[0].opcode, kText);
+
+    // The next large message is assembled in a new buffer; sent twice, only the first send
+    // offers the buffer (the second sees a buffer that is no longer the Session's).
+    sends = 2;
+    const std::string big2 = payload_of((3u << 20) + 1, 5);
+    const Bytes wire2 = frame(kBinary, big2);
+    cuts.clear();
+    for (std::size_t at = 100000; at < wire2.size(); at += 100000) cuts.push_back(at);
+    p.feed_pieces(wire2, cuts);
+    EXPECT_EQ(p.out.owned_offers, 2);
+    ASSERT_EQ(p.out.taken.size(), 2u);
+    EXPECT_TRUE(p.out.taken[1] == big2);
+    frames = frames_of(p);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_TRUE(frames[0].payload == big2);
+    EXPECT_TRUE(frames[1].payload == big2);
+    EXPECT_EQ(frames[1].opcode, kBinary);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_TRUE(seen[1] == big2);
+
+    // Up to the kept capacity the buffer stays with the Session (reused): a plain copy.
+    sends = 1;
+    const std::string mid = payload_of(512u << 10, 9);
+    const Bytes wire3 = cframe(kBinary, mid);
+    cuts.clear();
+    for (std::size_t at = 65536; at < wire3.size(); at += 65536) cuts.push_back(at);
+    p.feed_pieces(wire3, cuts);
+    EXPECT_EQ(p.out.owned_offers, 2);
+    frames = frames_of(p);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_TRUE(frames[0].payload == mid);
+    EXPECT_EQ(p.s().state(), State::Open);
+}
+
+// A large message delivered where it lies (all of it in one read) is not the Session's to give:
+// nothing is offered, and a message sent that merely has the same size is copied.
+TEST(SessionSend, LargeMessagesNotInTheAssemblyBufferAreCopied) {
+    Server p;
+    p.out.take_owned = true;
+    const std::string other((2u << 20), 'z');
+    p.events.on_message_fn = [&](const Message& m) -> Result<> {
+        if (auto ok = p.s().send(m); !ok) return ok;
+        return p.s().send(Message::binary_view(std::string_view(other).substr(0, m.size())));
+    };
+    p.open_server();
+    const std::string big((2u << 20), 'q');
+    p.feed(cframe(kBinary, big));
+    EXPECT_EQ(p.out.owned_offers, 0);
+    const auto frames = frames_of(p);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_TRUE(frames[0].payload == big);
+    EXPECT_TRUE(frames[1].payload == other);
+}
+
 // ===== handler errors ===========================================================================
 
 TEST(SessionSend, HandlerErrorsMapToCloseCodes) {
