@@ -6,7 +6,9 @@
 #include <vector>
 
 // RFC 6455 5.3: octet i of the transformed data is octet i of the original XOR octet
-// (i MOD 4) of the masking key. The reference below is that sentence, byte by byte.
+// (i MOD 4) of the masking key. The reference below is that sentence, byte by byte. The
+// lengths cross every loop's edge: 8- and 16-byte words, 64-byte blocks, and (from 256 bytes,
+// on a CPU with AVX2) the 32- and 128-byte blocks.
 
 namespace ws::proto {
 namespace {
@@ -53,7 +55,7 @@ TEST(Mask, ApplyMaskMatchesNaiveXorForEveryLengthAndPhase) {
 
 TEST(Mask, ApplyMaskOnUnalignedPointersTouchesOnlyItsRange) {
     for (std::size_t offset = 0; offset < 16; ++offset) {
-        for (std::size_t len : {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 63u, 64u, 65u, 127u, 200u}) {
+        for (std::size_t len : {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 63u, 64u, 65u, 127u, 200u, 255u, 256u, 257u, 291u, 383u, 1029u, 4100u}) {
             for (std::size_t phase = 0; phase < 4; ++phase) {
                 Bytes buf = pattern(offset + len + 32, 7);
                 const Bytes original = buf;
@@ -131,7 +133,7 @@ TEST(Mask, CopyMaskedMatchesNaiveXorForEveryLength) {
 TEST(Mask, CopyMaskedWithUnalignedPointers) {
     for (std::size_t src_off = 0; src_off < 8; ++src_off) {
         for (std::size_t dst_off = 0; dst_off < 8; ++dst_off) {
-            for (std::size_t len : {0u, 1u, 4u, 9u, 16u, 33u, 100u, 255u}) {
+            for (std::size_t len : {0u, 1u, 4u, 9u, 16u, 33u, 100u, 255u, 256u, 259u, 383u, 1029u}) {
                 const Bytes srcbuf = pattern(src_off + len, 11);
                 Bytes dstbuf(dst_off + len + 4, 0xAB);
                 copy_masked(dstbuf.data() + dst_off, srcbuf.data() + src_off, len, kKey);
