@@ -230,6 +230,10 @@ void Stream::read_ready() {
 // ---- writing -------------------------------------------------------------------------------
 
 std::uint8_t* Stream::prepare(std::size_t n) {
+    // The common case: this stream already assembles its replies in the cork (which it only
+    // takes with nothing of its own waiting, and gives up before anything of its own can wait).
+    if (corked()) [[likely]]
+        return loop_.cork().reserve_more(n);
     // Our own pending output (a write waiting for the socket, or what waits after it) comes
     // first. A closing stream never takes the cork (nothing of it will be flushed; its bytes
     // are dropped).
@@ -253,12 +257,21 @@ void Stream::schedule_flush() {
 }
 
 void Stream::commit(std::size_t n) {
-    // prepare() chose the buffer; nothing can change that choice before this commit.
-    (corked() ? loop_.cork() : busy_->out).grow_size(n);  // published to other threads when flushed
-    // Many reads may be handled in one iteration before our flush runs: check the pause
-    // threshold as output accumulates, so the overshoot is at most one read's worth.
-    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
-    schedule_flush();
+    // prepare() chose the buffer; nothing can change that choice before this commit. Many reads
+    // may be handled in one iteration before our flush runs: check the pause threshold as
+    // output accumulates, so the overshoot is at most one read's worth. (What is buffered is
+    // the cork's bytes while we hold it, else our own: see buffered_amount.)
+    std::size_t buffered;
+    if (corked()) [[likely]] {
+        ByteBuffer& cork = loop_.cork();
+        cork.grow_size(n);  // published to other threads when flushed
+        buffered = cork.size();
+    } else {
+        busy_->out.grow_size(n);
+        buffered = own_bytes();
+    }
+    if (pause_threshold_ != 0 && !paused_ && buffered > pause_threshold_) apply_back_pressure();
+    if (!flush_scheduled_) schedule_flush();
 }
 
 void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {

@@ -81,8 +81,11 @@ public:
     // should cost no buffer; an active one keeps its buffer so that sending does not allocate).
     void release_idle_buffers() noexcept;
     // Bytes written by the owner but not yet taken by the kernel.
+    // (A stream takes the cork only with nothing of its own waiting, and gives it up before
+    // anything of its own can wait: while it holds the cork, the cork's bytes are all it has.)
     std::size_t buffered_amount() const noexcept {
-        return (busy_ ? own_bytes() : 0) + (corked() ? loop_.cork().size() : 0);
+        if (corked()) return loop_.cork().size();
+        return busy_ ? own_bytes() : 0;
     }
     // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).
     void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept { mirror_ = mirror; }

@@ -113,8 +113,7 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
 // and checked here in a few tests on its first two bytes. Anything else (and everything when
 // frame hooks are on) takes the general path below, which decides the same way.
 bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used) {
-    if (avail < 2 || frame_hooks_) return false;
-    if (const Receive* rx = receive_state(); rx != nullptr && rx->in_message) return false;
+    if (avail < 2) return false;
     const std::uint8_t b0 = p[0];
     const std::uint8_t b1 = p[1];
     if (b0 != 0x81 && b0 != 0x82) return false;  // FIN, no RSV, text or binary
@@ -157,11 +156,14 @@ void Session::invalid_text() { (void)protocol_error("text message is not valid U
 std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
-        std::size_t used = 0;
-        const Receive* partial = receive_state();
-        if (!(partial != nullptr && partial->mid_frame()) && whole_data_frame(p + i, n - i, used)) [[likely]] {
-            i += used;
-            continue;
+        // Outside any frame or message, with no hooks to show frames to: a run of the common
+        // whole data frames, each checked and delivered by whole_data_frame.
+        if (const Receive* partial = receive_state(); !frame_hooks_ && (partial == nullptr || !partial->busy())) [[likely]] {
+            std::size_t used = 0;
+            while (whole_data_frame(p + i, n - i, used)) {
+                i += used;
+                if (i == n || (state_ != State::Open && state_ != State::CloseSent)) return i;
+            }
         }
         FrameHeader h;
         DecodeResult r;

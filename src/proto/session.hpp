@@ -200,6 +200,7 @@ public:
 
     // Bytes of messages held until the handshake completes.
     std::size_t held_bytes() const noexcept {
+        if (state_ != State::Handshake) return 0;  // held messages leave as the handshake ends
         const BeforeOpen* b = before_open_state();
         return b != nullptr ? b->held_bytes : 0;
     }
@@ -220,7 +221,7 @@ private:
     struct Receive;
     std::size_t feed_frames(std::uint8_t* p, std::size_t n);
     // The common whole data frame at p: decoded, checked and delivered, `used` set; false (and
-    // nothing done) for any other frame.
+    // nothing done) for any other frame. Only outside a frame or message, with frame hooks off.
     bool whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used);
     [[gnu::cold, gnu::noinline]] void invalid_text();
     // The rules a frame's header must pass (RFC 6455 5.1-5.5, the size limits) before any of
