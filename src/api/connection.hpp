@@ -124,7 +124,6 @@ private:
     io::Stream stream_;
     proto::Session session_;
     std::unique_ptr<Handler> handler_;
-    std::unique_ptr<Request> pending_request_;  // client: sent once TCP connects
     // Times are the loop clock's milliseconds in 32 bits, compared wrap-safely: a connection
     // needs only durations, and timeouts (clamped to 2^31 - 1 ms, 24.8 days) are far shorter
     // than the 49.7-day wrap. Four bytes each instead of eight, per connection.

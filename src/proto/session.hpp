@@ -125,6 +125,11 @@ public:
     // Client: writes the opening request (adding the extension offers) and waits for the
     // response.
     void start_client(Request request);
+    // The same in two steps, for a driver that has the request before it can send it (a TCP
+    // connect in between): keep it here (where it stays, as the request sent, until open)...
+    void hold_client_request(Request request);
+    // ... and send it.
+    void start_client();
 
     // Processes received bytes. The bytes are modified (unmasked in place). Returns the number
     // of bytes consumed: all of them, unless the Session reached Closed, after which input is

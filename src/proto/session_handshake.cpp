@@ -14,11 +14,20 @@
 namespace ws::proto {
 
 void Session::start_client(Request request) {
+    hold_client_request(std::move(request));
+    start_client();
+}
+
+void Session::hold_client_request(Request request) {
+    before_open().client_request = std::make_unique<Request>(std::move(request));
+}
+
+void Session::start_client() {
+    Request& request = *before_open().client_request;
     for (const ExtensionFactory* factory : config_.extensions) {
         request.add_extension(factory->offer().to_string());
     }
     write_raw(request.format());
-    before_open().client_request = std::make_unique<Request>(std::move(request));
 }
 
 std::size_t Session::feed_handshake(std::span<std::uint8_t> data) {
