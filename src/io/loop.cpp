@@ -15,8 +15,7 @@
 namespace ws::io {
 
 namespace {
-// Socket events taken from the epoll set per dispatch; more wait for the next iteration (the
-// set stays readable, so libuv comes back at once).
+// Events taken from the epoll set per wait; more wait for the next iteration.
 constexpr int kMaxEvents = 256;
 
 }  // namespace
@@ -33,7 +32,6 @@ Loop::Loop(std::size_t read_buffer_size)
       read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
-      epoll_poll_(std::make_unique<uv_poll_t>()),
       events_(std::make_unique<epoll_event[]>(kMaxEvents)),
       idle_(std::make_unique<uv_idle_t>()) {
     if (epoll_fd_ < 0) epoll_error_ = -errno;  // every watch() then fails with it
@@ -51,14 +49,16 @@ Loop::Loop(std::size_t read_buffer_size)
     uv_unref(reinterpret_cast<uv_handle_t*>(prepare_.get()));
     uv_idle_init(loop_.get(), idle_.get());
     idle_->data = this;
+    // libuv's own descriptor (its epoll set: timers' wake-ups, the cross-thread wake-up,
+    // listeners, DNS completions) joins the socket set, so that one epoll_wait waits for both.
     if (epoll_fd_ >= 0) {
-        if (const int rc = uv_poll_init(loop_.get(), epoll_poll_.get(), epoll_fd_); rc == 0) {
-            epoll_poll_->data = this;
-            uv_poll_start(epoll_poll_.get(), UV_READABLE, &Loop::on_sockets);
-            uv_unref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = nullptr;  // not a Stream: libuv has work
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, uv_backend_fd(loop_.get()), &ev) == 0) {
             poll_ready_ = true;
         } else {
-            epoll_error_ = rc;
+            epoll_error_ = -errno;
         }
     }
 }
@@ -67,7 +67,6 @@ Loop::~Loop() {
     uv_close(reinterpret_cast<uv_handle_t*>(prepare_.get()), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(check_.get()), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(idle_.get()), nullptr);
-    if (poll_ready_) uv_close(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()), nullptr);
     // Every owner closed its handles before this; anything still open would keep the loop
     // busy forever, so close it too (its owner is gone).
     uv_walk(loop_.get(), [](uv_handle_t* h, void*) {
@@ -80,9 +79,34 @@ Loop::~Loop() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-int Loop::run() { return uv_run(loop_.get(), UV_RUN_DEFAULT); }
+int Loop::run() {
+    uv_loop_t* uv = loop_.get();
+    if (!poll_ready_) return uv_run(uv, UV_RUN_DEFAULT);  // no socket set: no socket can open
+    stop_ = false;
+    bool libuv_due = true;  // its first pass starts what was set up before run()
+    for (;;) {
+        // libuv's turn, when it has something to do: due timers, its own descriptors, idle
+        // callbacks (deferred closes), closing handles. Its poll does not block (NOWAIT), and
+        // its check phase flushes what its callbacks wrote.
+        if (libuv_due) uv_run(uv, UV_RUN_NOWAIT);
+        // Alive: a referenced libuv handle, or an open socket (which references the check
+        // handle: see socket_opened).
+        if (stop_ || uv_loop_alive(uv) == 0) break;
+        // Block until a socket or libuv has something, or libuv's next timer is due (0 when
+        // libuv has something to run now: idle callbacks, closing handles).
+        const int timeout = uv_backend_timeout(uv);
+        libuv_due = wait_and_dispatch(timeout) || timeout == 0;
+        flush_all();
+        // A timer may have come due, or a close been deferred, while the sockets were served.
+        if (!libuv_due) libuv_due = uv_backend_timeout(uv) == 0;
+    }
+    return 0;
+}
 
-void Loop::stop() { uv_stop(loop_.get()); }
+void Loop::stop() {
+    stop_ = true;
+    uv_stop(loop_.get());
+}
 
 void Loop::drain_closing() {
     // Called once every handle has been asked to close: run until their close callbacks (and
@@ -108,28 +132,37 @@ int Loop::watch(int fd, int op, std::uint32_t events, Stream* stream) noexcept {
     return epoll_ctl(epoll_fd_, op, fd, &ev) == 0 ? 0 : -errno;
 }
 
+// While a socket is open the check handle is referenced: libuv then counts the loop alive,
+// and uv_backend_timeout answers with its next timer (our timers are unreferenced) rather
+// than 0, as it does for a loop with nothing alive.
 void Loop::socket_opened() noexcept {
-    if (open_sockets_++ == 0 && poll_ready_) uv_ref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+    if (open_sockets_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(check_.get()));
 }
 
 void Loop::socket_closed() noexcept {
-    if (--open_sockets_ == 0 && poll_ready_) uv_unref(reinterpret_cast<uv_handle_t*>(epoll_poll_.get()));
+    if (--open_sockets_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(check_.get()));
 }
 
-void Loop::on_sockets(uv_poll_t* handle, int, int) { static_cast<Loop*>(handle->data)->dispatch_socket_events(); }
-
-void Loop::dispatch_socket_events() {
+bool Loop::wait_and_dispatch(int timeout_ms) {
     // Through syscall(2): glibc's epoll_wait is a cancellation point and pays for it on every
-    // call; this one never blocks and is never cancelled. (epoll_pwait with no signal mask is
-    // epoll_wait, and exists on every architecture.)
+    // call. (epoll_pwait with no signal mask is epoll_wait, and exists on every architecture.)
     int n = 0;
     do {
-        n = static_cast<int>(syscall(SYS_epoll_pwait, epoll_fd_, events_.get(), kMaxEvents, 0, nullptr, 8));
+        n = static_cast<int>(syscall(SYS_epoll_pwait, epoll_fd_, events_.get(), kMaxEvents, timeout_ms, nullptr, 8));
     } while (n < 0 && errno == EINTR);
+    uv_update_time(loop_.get());  // now_ms() for what the events cause, as libuv's poll does
     // A Stream is destroyed only after its finish_close(), which runs from a later loop phase,
     // so every pointer in this batch is alive; a stream closed earlier in the batch ignores
     // what is left for it (and its socket is out of the set, so nothing more comes).
-    for (int i = 0; i < n; ++i) static_cast<Stream*>(events_[i].data.ptr)->on_events(events_[i].events);
+    bool libuv_ready = false;
+    for (int i = 0; i < n; ++i) {
+        if (auto* stream = static_cast<Stream*>(events_[i].data.ptr)) {
+            stream->on_events(events_[i].events);
+        } else {
+            libuv_ready = true;
+        }
+    }
+    return libuv_ready || (n == 0 && timeout_ms > 0);  // libuv's descriptor, or its timer
 }
 
 void Loop::defer_close(Stream& stream) {

@@ -8,10 +8,12 @@
 // Connection sockets are not libuv handles. A uv_tcp_t costs 248 bytes per connection and a
 // uv_poll_t 160, more than all the rest of an idle connection, and changing a uv_poll_t's
 // events costs an epoll_ctl DEL and ADD each time. So the loop keeps one epoll set of its own
-// for its connections' sockets, which libuv polls as one descriptor (a uv_poll_t on the epoll
-// fd): a socket costs its Stream 8 bytes of bookkeeping, a change of interest one epoll_ctl,
-// and a loop iteration with socket events one extra epoll_wait that never blocks. Timers,
-// the cross-thread wake-up, DNS and the listening sockets stay libuv's.
+// for its connections' sockets, with libuv's own descriptor (its epoll set) in it: run() waits
+// in one epoll_wait for both, serves the sockets itself, and gives libuv a turn (a
+// non-blocking uv_run) only when libuv's descriptor is ready or its next timer is due. A
+// socket costs its Stream 8 bytes of bookkeeping, a change of interest one epoll_ctl, and a
+// busy iteration one system call to wait. Timers, the cross-thread wake-up, DNS and the
+// listening sockets stay libuv's.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +29,6 @@ struct uv_loop_s;
 struct uv_prepare_s;
 struct uv_check_s;
 struct uv_idle_s;
-struct uv_poll_s;
 struct epoll_event;
 
 namespace ws::io {
@@ -107,10 +108,11 @@ public:
 private:
     static void on_prepare(uv_prepare_s* handle);
     static void on_check(uv_check_s* handle);
-    static void on_sockets(uv_poll_s* handle, int status, int events);
     static void on_idle(uv_idle_s* handle);
     void flush_all();
-    void dispatch_socket_events();
+    // One wait in the socket set (at most `timeout_ms`; -1: no limit) and its events served.
+    // True when libuv has something to do (its descriptor is ready, or its timer's time came).
+    bool wait_and_dispatch(int timeout_ms);
 
     std::unique_ptr<uv_loop_s> loop_;
     std::unique_ptr<uv_prepare_s> prepare_;
@@ -122,12 +124,12 @@ private:
     std::unique_ptr<std::uint8_t[]> read_buffer_;
     std::size_t read_buffer_size_;
 
-    // The socket set: its epoll descriptor, the libuv handle that polls it (referenced only
-    // while a socket is open, so that an idle loop can end), and the events of one dispatch.
+    // The socket set: its epoll descriptor (libuv's is in it too) and the events of one wait.
+    // run() goes on while a socket is open or libuv has something alive.
     int epoll_fd_ = -1;
     int epoll_error_ = 0;     // why the set could not be made (every watch() fails with it)
     bool poll_ready_ = false;
-    std::unique_ptr<uv_poll_s> epoll_poll_;
+    bool stop_ = false;
     std::unique_ptr<epoll_event[]> events_;
     std::size_t open_sockets_ = 0;
     SocketCalls calls_;
