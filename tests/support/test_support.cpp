@@ -236,7 +236,12 @@ std::string RawSocket::recv_until(std::string_view marker, int timeout_ms) {
         consumed_ = 0;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (buffered_.find(marker) == std::string::npos) {
+    // Only the bytes that arrived since the last look are searched (with the marker's length
+    // less one before them): a large transfer is not scanned again after every read.
+    std::size_t from = 0;
+    std::size_t at = std::string::npos;
+    while ((at = buffered_.find(marker, from)) == std::string::npos) {
+        from = buffered_.size() >= marker.size() ? buffered_.size() - marker.size() + 1 : 0;
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0 || !fill(buffered_.size() + 1, static_cast<int>(left))) {
             std::string out;
@@ -244,7 +249,7 @@ std::string RawSocket::recv_until(std::string_view marker, int timeout_ms) {
             return out;
         }
     }
-    const std::size_t end = buffered_.find(marker) + marker.size();
+    const std::size_t end = at + marker.size();
     std::string out = buffered_.substr(0, end);
     buffered_.erase(0, end);
     return out;
