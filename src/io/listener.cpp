@@ -69,6 +69,7 @@ Result<> Listener::bind_and_listen(const sockaddr_storage& addr, int backlog, bo
     }
     poll_->data = this;
     uv_poll_start(poll_, UV_READABLE, &Listener::on_readable);
+    loop_.libuv_watcher_started();
     reserve_fd_ = open_reserve();
     listening_ = true;
     return {};
@@ -124,8 +125,10 @@ void Listener::pause_for_descriptors() {
     }
     uv_timer_start(retry_, [](uv_timer_t* t) {
         auto* self = static_cast<Listener*>(t->data);
-        if (self != nullptr && self->listening_ && self->poll_ != nullptr)
+        if (self != nullptr && self->listening_ && self->poll_ != nullptr) {
             uv_poll_start(self->poll_, UV_READABLE, &Listener::on_readable);
+            self->loop_.libuv_watcher_started();
+        }
     }, kEmfileRetryMs, 0);
 }
 

@@ -88,7 +88,15 @@ int Loop::run() {
         // libuv's turn, when it has something to do: due timers, its own descriptors, idle
         // callbacks (deferred closes), closing handles. Its poll does not block (NOWAIT), and
         // its check phase flushes what its callbacks wrote.
-        if (libuv_due) uv_run(uv, UV_RUN_NOWAIT);
+        // A libuv watcher started outside its poll phase (a listener bound from a socket's
+        // callback, or from libuv's own callbacks) is only registered by its next poll: give
+        // it that pass before blocking. (libuv 1.44's uv_backend_timeout also answers 0 while
+        // a watcher waits to be registered; the flag does not depend on that.)
+        while (libuv_due) {
+            libuv_started_ = false;
+            uv_run(uv, UV_RUN_NOWAIT);
+            libuv_due = libuv_started_ && !stop_;
+        }
         // Alive: a referenced libuv handle, or an open socket (which references the check
         // handle: see socket_opened).
         if (stop_ || uv_loop_alive(uv) == 0) break;
@@ -97,8 +105,9 @@ int Loop::run() {
         const int timeout = uv_backend_timeout(uv);
         libuv_due = wait_and_dispatch(timeout) || timeout == 0;
         flush_all();
-        // A timer may have come due, or a close been deferred, while the sockets were served.
-        if (!libuv_due) libuv_due = uv_backend_timeout(uv) == 0;
+        // A timer may have come due, a close been deferred or a watcher started while the
+        // sockets were served.
+        if (!libuv_due) libuv_due = libuv_started_ || uv_backend_timeout(uv) == 0;
     }
     return 0;
 }

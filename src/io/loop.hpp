@@ -104,6 +104,9 @@ public:
     void count_send() noexcept { ++calls_.sends; }
 
     uv_loop_s* uv() noexcept { return loop_.get(); }
+    // Code that starts a libuv I/O watcher (uv_poll_start) calls this: libuv registers it
+    // with its epoll set only in its next poll, which run() then gives it before blocking.
+    void libuv_watcher_started() noexcept { libuv_started_ = true; }
 
 private:
     static void on_prepare(uv_prepare_s* handle);
@@ -130,6 +133,7 @@ private:
     int epoll_error_ = 0;     // why the set could not be made (every watch() fails with it)
     bool poll_ready_ = false;
     bool stop_ = false;
+    bool libuv_started_ = false;  // see libuv_watcher_started
     std::unique_ptr<epoll_event[]> events_;
     std::size_t open_sockets_ = 0;
     SocketCalls calls_;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <span>
@@ -13,6 +15,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "io/address.hpp"
+#include "io/listener.hpp"
 #include "io/loop.hpp"
 #include "io/timer.hpp"
 #include "support/test_support.hpp"
@@ -261,6 +265,57 @@ TEST(IoStream, ATakenOverBodyOutlivesACloseUntilTheStreamIsClosed) {
     t.join();
     EXPECT_TRUE(checked);
     EXPECT_TRUE(rec.closed);
+    loop.drain_closing();
+}
+
+TEST(IoStream, AListenerBoundInsideASocketCallbackAcceptsAtOnce) {
+    // libuv registers a watcher started outside its own poll phase (here: a listener bound
+    // from a socket's callback) only in its next poll; the loop must give it that pass before
+    // it blocks, not leave the new listener deaf until libuv's next timer (the watchdog here,
+    // 5 s away).
+    ws::test::RawListener peer_listener;
+    Loop loop(64 << 10);
+    Recorder rec;
+    Stream stream(loop, rec);
+    Recorder accepted_rec;
+    Stream accepted(loop, accepted_rec);
+    std::unique_ptr<Listener> listener;
+    std::atomic<int> port{0};
+    std::chrono::steady_clock::time_point bound_at{};
+    std::chrono::steady_clock::time_point accepted_at{};
+    bool got = false;
+    auto finish = [&] {
+        if (!stream.is_closing()) stream.close();
+        if (listener) listener->close();
+    };
+    Timer watchdog(loop, finish);
+    rec.on_connect = [&] {
+        watchdog.start(5000);
+        listener = std::make_unique<Listener>(loop, [&] {
+            accepted_at = std::chrono::steady_clock::now();
+            got = true;
+            EXPECT_EQ(listener->accept(accepted), 0);
+            accepted.close();
+            watchdog.stop();
+            finish();
+        });
+        sockaddr_storage where{};
+        ASSERT_TRUE(parse_ip("127.0.0.1", 0, where));
+        ASSERT_TRUE(listener->bind_and_listen(where, 16).ok());
+        bound_at = std::chrono::steady_clock::now();
+        port = listener->local_addr()->port;
+    };
+    std::thread t([&] {
+        ws::test::RawSocket peer = peer_listener.accept();
+        for (int i = 0; i < 5000 && port.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ws::test::RawSocket client = ws::test::RawSocket::connect(static_cast<std::uint16_t>(port.load()));
+        client.wait_closed(6000);
+    });
+    stream.connect("127.0.0.1", peer_listener.port());
+    loop.run();
+    t.join();
+    ASSERT_TRUE(got) << "the listener never saw the connection";
+    EXPECT_LT(accepted_at - bound_at, std::chrono::milliseconds(2000)) << "accepted only when a timer woke libuv";
     loop.drain_closing();
 }
 
