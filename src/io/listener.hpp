@@ -56,7 +56,7 @@ private:
     std::function<void()> on_connection_;
     uv_poll_s* poll_ = nullptr;  // freed by its close callback once initialised
     int fd_ = -1;
-    int reserve_fd_ = -1;        // /dev/null, given up to accept one connection under EMFILE
+    int reserve_fd_ = -1;        // "/" held open, given up to accept one connection under EMFILE
     int accepted_fd_ = -1;       // the connection on_connection may take
     uv_timer_s* retry_ = nullptr;  // restarts watching after pause_for_descriptors
     bool* alive_ = nullptr;      // set while accept_pending runs; cleared by the destructor

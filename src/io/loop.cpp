@@ -87,11 +87,10 @@ int Loop::run() {
     for (;;) {
         // libuv's turn, when it has something to do: due timers, its own descriptors, idle
         // callbacks (deferred closes), closing handles. Its poll does not block (NOWAIT), and
-        // its check phase flushes what its callbacks wrote.
-        // A libuv watcher started outside its poll phase (a listener bound from a socket's
-        // callback, or from libuv's own callbacks) is only registered by its next poll: give
-        // it that pass before blocking. (libuv 1.44's uv_backend_timeout also answers 0 while
-        // a watcher waits to be registered; the flag does not depend on that.)
+        // its check phase flushes what its callbacks wrote. A watcher started in one of its
+        // callbacks (a listener bound there) is registered only by its next poll: another pass
+        // then, before blocking. (libuv 1.44's uv_backend_timeout also answers 0 while a
+        // watcher waits to be registered; libuv_started_ does not depend on that.)
         while (libuv_due) {
             libuv_started_ = false;
             uv_run(uv, UV_RUN_NOWAIT);

@@ -68,7 +68,7 @@ ssize_t send_some(int fd, const std::uint8_t* data, std::size_t size) noexcept {
 }
 
 // The bytes of a gathered write before its last piece (the body).
-std::size_t n_before(const iovec* iov, std::size_t count) noexcept {
+std::size_t bytes_before_body(const iovec* iov, std::size_t count) noexcept {
     std::size_t n = 0;
     for (std::size_t i = 0; i + 1 < count; ++i) n += iov[i].iov_len;
     return n;
@@ -300,7 +300,7 @@ void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uin
     const ssize_t n = sendv_some(fd_, iov, count);
     if (n < 0) {
         busy().deferred_error = static_cast<int>(n);  // reported by our flush, not inside the sender's call
-    } else if (const auto written = static_cast<std::size_t>(n), before_body = n_before(iov, count);
+    } else if (const auto written = static_cast<std::size_t>(n), before_body = bytes_before_body(iov, count);
                storage != nullptr && written >= before_body && written < before_body + body.size()) {
         // The kernel took the head but not all of the body: the rest waits where it is, in
         // the buffer we were offered, which is ours from now on.
