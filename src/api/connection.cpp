@@ -345,12 +345,13 @@ Result<> Connection::on_send_frame(Frame& frame) {
 
 // ---- io::StreamHandler ---------------------------------------------------------------
 
-void Connection::on_read(std::span<std::uint8_t> data) {
+template <class Feed>
+void Connection::received(Feed&& feed) {
     last_read_ = clock32(runtime_.now());
     ping_outstanding_ = false;
     buffers_released_ = false;
     if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
-    session_.feed(data);
+    feed();
     if (!session_.receiving()) {
         message_pending_ = false;
     } else if (!message_pending_) {
@@ -358,6 +359,19 @@ void Connection::on_read(std::span<std::uint8_t> data) {
         message_started_ = last_read_;
     }
     after_session();
+}
+
+void Connection::on_read(std::span<std::uint8_t> data) {
+    received([&] { session_.feed(data); });
+}
+
+std::span<std::uint8_t> Connection::read_target(std::size_t max) {
+    if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return {};
+    return session_.direct_read_target(max);
+}
+
+void Connection::on_read_direct(std::size_t n) {
+    received([&] { session_.feed_direct(n); });
 }
 
 void Connection::on_eof() {

@@ -87,6 +87,8 @@ public:
 
     // io::StreamHandler
     void on_read(std::span<std::uint8_t> data) override;
+    std::span<std::uint8_t> read_target(std::size_t max) override;
+    void on_read_direct(std::size_t n) override;
     void on_eof() override;
     void on_io_error(int uv_code) override;
     void on_drain() override;
@@ -103,6 +105,10 @@ private:
         session_changed();
     }
     void session_changed();
+    // What every read does around feeding the Session: the idle clock, the message clock,
+    // the reaction to what the Session did.
+    template <class Feed>
+    void received(Feed&& feed);
     bool message_overdue(std::uint64_t now);
     std::uint32_t idle_timeout() const noexcept;
     void report(const Error& error);

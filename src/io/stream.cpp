@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,12 +45,14 @@ constexpr std::size_t kMaxGatherBody = 1u << 30;
 #endif
 #ifdef WS_THREAD_SANITIZER
 ssize_t sys_read(int fd, std::uint8_t* data, std::size_t size) noexcept { return ::read(fd, data, size); }
+ssize_t sys_readv(int fd, const iovec* iov, int count) noexcept { return ::readv(fd, iov, count); }
 ssize_t sys_sendto(int fd, const std::uint8_t* data, std::size_t size, int flags) noexcept {
     return ::send(fd, data, size, flags);
 }
 ssize_t sys_sendmsg(int fd, const msghdr* msg, int flags) noexcept { return ::sendmsg(fd, msg, flags); }
 #else
 ssize_t sys_read(int fd, std::uint8_t* data, std::size_t size) noexcept { return syscall(SYS_read, fd, data, size); }
+ssize_t sys_readv(int fd, const iovec* iov, int count) noexcept { return syscall(SYS_readv, fd, iov, count); }
 ssize_t sys_sendto(int fd, const std::uint8_t* data, std::size_t size, int flags) noexcept {
     return syscall(SYS_sendto, fd, data, size, flags, nullptr, 0);
 }
@@ -204,13 +207,33 @@ void Stream::read_ready() {
     const auto buf = loop_.read_buffer();
     for (int i = 0; i < kMaxReadsPerEvent && reading_ && !closing_; ++i) {
         loop_.count_read();
-        const ssize_t n = sys_read(fd_, buf.data(), buf.size());
+        // The rest of a large payload is read where it is assembled, and what follows it into
+        // the loop's buffer, in one call.
+        const std::span<std::uint8_t> direct = handler_.read_target(buf.size());
+        ssize_t n;
+        if (direct.empty()) [[likely]] {
+            n = sys_read(fd_, buf.data(), buf.size());
+        } else {
+            const iovec iov[2] = {{direct.data(), direct.size()}, {buf.data(), buf.size()}};
+            n = sys_readv(fd_, iov, 2);
+        }
         if (n > 0) {
             // The stream that held the cork is done with its input: its replies go out now,
             // while this one's are assembled.
             if (Stream* owner = loop_.cork_owner(); owner != nullptr && owner != this) owner->uncork();
-            handler_.on_read({buf.data(), static_cast<std::size_t>(n)});
-            if (static_cast<std::size_t>(n) < buf.size()) return;  // the socket is empty
+            auto got = static_cast<std::size_t>(n);
+            if (!direct.empty()) [[unlikely]] {
+                const std::size_t there = std::min(got, direct.size());
+                handler_.on_read_direct(there);
+                if (got == there) {
+                    if (got < direct.size()) return;  // the socket is empty
+                    continue;
+                }
+                got -= there;
+                if (closing_) return;
+            }
+            handler_.on_read({buf.data(), got});
+            if (got < buf.size()) return;  // the socket is empty
             continue;
         }
         if (n == 0) {

@@ -31,6 +31,12 @@ public:
     virtual ~StreamHandler() = default;
     // Bytes arrived; they live in the loop's read buffer and may be modified in place.
     virtual void on_read(std::span<std::uint8_t> data) = 0;
+    // Where the next read may put its first bytes instead of the loop's buffer (at most
+    // `max`), or empty: the rest of a large payload goes straight where it is assembled. A
+    // read into it is reported with on_read_direct (how many bytes landed there), then, for
+    // any bytes after those, on_read as usual.
+    virtual std::span<std::uint8_t> read_target(std::size_t /*max*/) { return {}; }
+    virtual void on_read_direct(std::size_t /*n*/) {}
     // The peer closed its sending side (EOF).
     virtual void on_eof() = 0;
     // A read, write or connect failed; `uv_code` is a negative libuv error code.

@@ -338,15 +338,25 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
     }
 
     if (!rx.frame_buffered && rx.message_rsv == 0 && rx.frame.payload_len <= kReserveFrameLimit) {
-        buffer.reserve(buffer.size() + static_cast<std::size_t>(rx.frame.payload_len));
+        buffer.reserve(rx.frame_start + static_cast<std::size_t>(rx.frame.payload_len));
     }
     rx.frame_buffered = true;
     if (rx.message_rsv != 0) {
         if (!decode_chunk(p, n, rx.frame.fin && rx.payload_left == 0)) return false;
+        if (rx.payload_left != 0) return true;
+        rx.in_payload = false;
+        return end_frame(std::string_view(buffer).substr(rx.frame_start), rx.frame_start);
+    }
+    // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
+    if (rx.message_op == OpCode::Text && !rx.message_altered && !rx.utf8.feed(p, n))
+        return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
+    if (rx.direct_room != 0) {
+        // Room offered for a direct read that the driver did not use: the bytes go there.
+        const std::size_t into = std::min(n, rx.direct_room);
+        std::memcpy(buffer.data() + (buffer.size() - rx.direct_room), p, into);
+        rx.direct_room -= into;
+        buffer.append(chunk.substr(into));
     } else {
-        // RFC 6455 8.1 and Autobahn 6.x: fail as soon as the text goes wrong, not at the end.
-        if (rx.message_op == OpCode::Text && !rx.message_altered && !rx.utf8.feed(p, n))
-            return protocol_error("text message is not valid UTF-8", CloseCode::Invalid);
         // A frame over the up-front limit grows by doubling at first; once the peer has sent
         // that much of it, room for the rest of the frame is made at once (its length passed
         // the message-size check): no more copies and no transient doubled buffer for a
@@ -355,9 +365,55 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
             buffer.reserve(buffer.size() + n + static_cast<std::size_t>(rx.payload_left));
         buffer.append(chunk);
     }
+    return payload_end(rx);
+}
+
+std::span<std::uint8_t> Session::direct_read_target(std::size_t max) {
+    Receive* rx = receive_state();
+    if (rx == nullptr || !rx->in_payload || rx->payload_left < config_.direct_read_min || rx->message_rsv != 0 ||
+        is_control(rx->frame.op()) || (state_ != State::Open && state_ != State::CloseSent))
+        return {};
+    std::string& buffer = rx->buffer;
+    const std::size_t received = buffer.size() - rx->direct_room;
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(rx->payload_left, max));
+    // The same growth as payload_chunk: a frame within the up-front limit gets all its room at
+    // once; a larger one, room for its rest once the peer has sent that much of it, and until
+    // then room as large as what it sent (so that a header alone cannot make us reserve much).
+    if (rx->frame.payload_len <= kReserveFrameLimit) {
+        buffer.reserve(rx->frame_start + static_cast<std::size_t>(rx->frame.payload_len));
+    } else if (received - rx->frame_start >= kReserveFrameLimit) {
+        buffer.reserve(received + static_cast<std::size_t>(rx->payload_left));
+    } else {
+        want = std::min(want, std::max(received - rx->frame_start, kDirectReadMin));
+    }
+    rx->frame_buffered = true;
+    if (want > rx->direct_room) {
+        buffer.resize(received + want);
+        rx->direct_room = want;
+    }
+    return {reinterpret_cast<std::uint8_t*>(buffer.data()) + received, std::min(want, rx->direct_room)};
+}
+
+void Session::feed_direct(std::size_t n) {
+    Receive* rx = receive_state();
+    if (n == 0 || rx == nullptr || n > rx->direct_room || (state_ != State::Open && state_ != State::CloseSent)) return;
+    auto* p = reinterpret_cast<std::uint8_t*>(rx->buffer.data()) + (rx->buffer.size() - rx->direct_room);
+    rx->direct_room -= n;
+    if (rx->frame.masked) {
+        rx->mask_phase = static_cast<std::uint8_t>(apply_mask(p, n, rx->frame.mask, rx->mask_phase));
+    }
+    rx->payload_left -= n;
+    if (rx->message_op == OpCode::Text && !rx->message_altered && !rx->utf8.feed(p, n)) {
+        invalid_text();
+        return;
+    }
+    (void)payload_end(*rx);
+}
+
+bool Session::payload_end(Receive& rx) {
     if (rx.payload_left != 0) return true;
     rx.in_payload = false;
-    return end_frame(std::string_view(buffer).substr(rx.frame_start), rx.frame_start);
+    return end_frame(std::string_view(rx.buffer).substr(rx.frame_start), rx.frame_start);
 }
 
 bool Session::decode_chunk(const std::uint8_t* p, std::size_t n, bool last) {

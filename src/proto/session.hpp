@@ -87,6 +87,17 @@ public:
     virtual Result<> on_send_frame(Frame& frame) = 0;
 };
 
+// The assembly buffer keeps up to this much capacity between messages, so that a stream of
+// large messages does not allocate each time; more is released after the message (or
+// handed to the output, when the message is echoed), and an idle connection gives all of
+// it back (release_idle_buffers, from the Connection's sweep).
+constexpr std::size_t kKeepBufferCapacity = 1u << 20;
+
+// A frame's payload is read directly into the assembly buffer (direct_read_target) while at
+// least this much of it is still to come; smaller remainders are not worth a second buffer in
+// the read.
+constexpr std::size_t kDirectReadMin = 64u << 10;
+
 struct SessionConfig {
     std::uint64_t max_frame_size = 16u << 20;
     std::uint64_t max_message_size = 16u << 20;
@@ -94,6 +105,9 @@ struct SessionConfig {
     std::size_t max_headers = 124;
     std::size_t fragment_size = 0;  // 0: never fragment outgoing messages
     bool auto_pong = true;
+    // direct_read_target offers room while at least this much of a frame's payload is still
+    // to come (tests and fuzzers lower it to reach the path with small inputs).
+    std::size_t direct_read_min = kDirectReadMin;
     MaskKeySource* masks = nullptr;  // required for clients
     // Scratch space for an extension's encoded output, shared by the loop's sessions (one
     // loop, one thread); a thread-local one is used when null.
@@ -101,12 +115,6 @@ struct SessionConfig {
     // Extensions this side can run, in order of preference. Not owned.
     std::vector<const ExtensionFactory*> extensions;
 };
-
-// The assembly buffer keeps up to this much capacity between messages, so that a stream of
-// large messages does not allocate each time; more is released after the message (or
-// handed to the output, when the message is echoed), and an idle connection gives all of
-// it back (release_idle_buffers, from the Connection's sweep).
-constexpr std::size_t kKeepBufferCapacity = 1u << 20;
 
 class Session {
 public:
@@ -135,6 +143,18 @@ public:
     // of bytes consumed: all of them, unless the Session reached Closed, after which input is
     // ignored.
     std::size_t feed(std::span<std::uint8_t> data);
+    // Large payloads read where they are assembled, not copied there from the driver's read
+    // buffer. While the rest of an incoming data frame that no extension transforms is at
+    // least config.direct_read_min bytes, this is room at the end of the message being assembled, at
+    // most `max` bytes and never past the frame's end (empty otherwise). A driver may read
+    // into it instead of its own buffer; it then calls feed_direct with how many bytes landed
+    // there (from its start), before feeding anything else, and feeds what followed them as
+    // usual. A driver that does not use the room simply feeds the bytes: the Session puts
+    // them there itself.
+    std::span<std::uint8_t> direct_read_target(std::size_t max);
+    // `n` bytes (at most the room last offered) were written at the start of that room:
+    // they are processed as feed() would process them.
+    void feed_direct(std::size_t n);
 
     // Sends a message (fragmenting it if configured). Before the handshake completes, it is
     // held and sent right after (as WS-RS). On a closing or closed session it is discarded and
@@ -239,6 +259,8 @@ private:
     // Any other frame: its state goes to Receive, and its payload through payload_chunk.
     bool begin_frame(const FrameHeader& h);
     bool payload_chunk(std::uint8_t* p, std::size_t n);
+    // After a data frame's payload bytes: end_frame once all of them are here.
+    bool payload_end(Receive& rx);
     bool decode_chunk(const std::uint8_t* p, std::size_t n, bool last);
     bool end_frame(std::string_view payload, std::size_t frame_start_in_buffer);
     bool handle_control(OpCode op, std::string_view payload);
@@ -303,6 +325,9 @@ private:
         // control frame's payload; reused across messages.
         std::string buffer;
         std::uint64_t message_size = 0;  // wire bytes received for this message
+        // The last `direct_room` bytes of `buffer` are room offered by direct_read_target,
+        // not payload yet (always at most payload_left; 0 outside a data frame's payload).
+        std::size_t direct_room = 0;
         std::uint8_t header_buf[kMaxHeaderSize] = {};  // a header split across reads
         std::uint8_t header_have = 0;
         std::uint8_t mask_phase = 0;

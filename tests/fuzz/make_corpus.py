@@ -36,6 +36,7 @@ PRE_OPEN = 0x40
 FEW_HEADERS = 0x80
 PROTOCOLS = 0x100
 SWEEP = 0x200
+DIRECT = 0x400
 
 
 def frame(op, payload=b"", fin=True, rsv=0, mask=None, announce=None):
@@ -177,6 +178,11 @@ def session_server_seeds():
     s["sweep-between-reads"] = session_seed(
         SWEEP, 0xFFFFFFFF, r + cf(TEXT, "frag", fin=False) + cf(PING, "p") + cf(CONT, b"m" * 300, fin=False)
         + cf(CONT, "ted") + cf(BINARY, bytes(i & 0xFF for i in range(300))) + cf(TEXT, "last"))
+    # Reads into the Session's direct-read room: split text (a character across the room's
+    # edge), a fragmented message with a ping between, invalid UTF-8 inside the room.
+    s["direct-reads"] = session_seed(
+        DIRECT, 0xFFFFFFFF, r + cf(TEXT, "caf\u00e9 " * 40) + cf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
+        + cf(PING, "p") + cf(CONT, b"m" * 200) + cf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
     return s
 
 
@@ -230,6 +236,9 @@ def session_client_seeds():
     s["sweep-between-reads"] = session_seed(
         SWEEP, 0xFFFFFFFF, r + sf(TEXT, "frag", fin=False) + sf(PING, "p") + sf(CONT, b"m" * 300, fin=False)
         + sf(CONT, "ted") + sf(BINARY, bytes(i & 0xFF for i in range(300))) + sf(TEXT, "last"))
+    s["direct-reads"] = session_seed(
+        DIRECT, 0xFFFFFFFF, r + sf(TEXT, "caf\u00e9 " * 40) + sf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
+        + sf(PING, "p") + sf(CONT, b"m" * 200) + sf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
     return s
 
 

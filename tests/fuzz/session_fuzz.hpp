@@ -3,7 +3,7 @@
 // Input layout:
 //   bytes 0-3   configuration word (see the kCfg* bits below): limits, auto-pong, outgoing
 //               fragmentation, the toy extension, sends before the handshake, max headers,
-//               the idle sweep between reads
+//               the idle sweep between reads, reads into the Session's direct-read room
 //   bytes 4-7   seed of the choices: where the stream is cut into feed() calls, and how every
 //               callback answers (send, close, ping, drop or rewrite a frame, return an error)
 //   bytes 8-    the byte stream a peer sends: a request head (server) or a response head
@@ -68,6 +68,10 @@ inline constexpr std::uint32_t kCfgProtocols = 0x100;  // client: offer subproto
 // release_idle_buffers() after every read, as the Connection's sweep may call it between any
 // two reads: a partly received header, frame or message must survive it.
 inline constexpr std::uint32_t kCfgSweep = 0x200;
+// Read as a Stream does when the Session offers room for a large payload: the first bytes of
+// a piece go into direct_read_target's room (feed_direct), the rest through feed(); now and
+// then the room is asked for and left unused. The offer threshold is lowered to 1-8 bytes.
+inline constexpr std::uint32_t kCfgDirect = 0x400;
 
 // ---- the toy extension ----------------------------------------------------------------------
 // "x-fuzz" claims RSV1. Incoming: XORs bytes with 0x3C; a decoded 0xFD expands to eight 'z'
@@ -254,7 +258,9 @@ public:
             // An exact-size heap copy: the Session unmasks in place, and ASan sees any overrun.
             std::vector<std::uint8_t> chunk(stream_.begin() + static_cast<std::ptrdiff_t>(pos),
                                             stream_.begin() + static_cast<std::ptrdiff_t>(pos + n));
-            const std::size_t used = session_->feed(chunk);
+            const std::size_t direct = (cfg_ & kCfgDirect) ? read_direct(chunk) : 0;
+            observe();
+            const std::size_t used = direct + session_->feed(std::span(chunk).subspan(direct));
             FUZZ_CHECK(used <= n);
             FUZZ_CHECK_MSG(used == n || session_->state() == State::Closed,
                            "feed() consumed " + std::to_string(used) + " of " + std::to_string(n));
@@ -498,6 +504,21 @@ public:
     }
 
 private:
+    // What a Stream does when the Session offers room: the piece's first bytes land there and
+    // are reported with feed_direct. Returns how many went that way.
+    std::size_t read_direct(std::span<std::uint8_t> piece) {
+        const std::size_t max = 1 + rng_.below(64);
+        const std::span<std::uint8_t> room = session_->direct_read_target(max);
+        if (room.empty()) return 0;
+        FUZZ_CHECK(room.size() <= max);
+        FUZZ_CHECK(session_->receiving());
+        if (rng_.one_in(4)) return 0;  // asked for, not used: the bytes come through feed()
+        const std::size_t k = std::min(room.size(), piece.size());
+        std::memcpy(room.data(), piece.data(), k);
+        session_->feed_direct(k);
+        return k;
+    }
+
     void configure() {
         switch (cfg_ & kCfgLimitsMask) {
             case 1:
@@ -522,6 +543,7 @@ private:
         config_.fragment_size = kFrag[(cfg_ >> kCfgFragShift) & 3];
         if (cfg_ & kCfgFewHeaders) config_.max_headers = 8;
         if (cfg_ & kCfgExtension) config_.extensions.push_back(&factory_);
+        if (cfg_ & kCfgDirect) config_.direct_read_min = 1 + rng_.below(8);
         config_.masks = &masks_;
     }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <span>
 #include <thread>
+#include <vector>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -265,6 +266,68 @@ TEST(IoStream, ATakenOverBodyOutlivesACloseUntilTheStreamIsClosed) {
     t.join();
     EXPECT_TRUE(checked);
     EXPECT_TRUE(rec.closed);
+    loop.drain_closing();
+}
+
+TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
+    // A handler that offers room (the rest of a large payload) gets a read's first bytes
+    // there, reported by on_read_direct, and the bytes after them through on_read, from the
+    // same read call.
+    struct Direct : Recorder {
+        std::string room = std::string(100, '\0');
+        std::size_t used = 0;
+        std::vector<std::size_t> direct;
+        std::vector<std::uint64_t> direct_at, read_at;  // the loop's read count at each report
+        const Loop* loop = nullptr;
+        std::span<std::uint8_t> read_target(std::size_t max) override {
+            EXPECT_EQ(max, 64u << 10);  // the loop's buffer size
+            if (used == room.size()) return {};
+            return {reinterpret_cast<std::uint8_t*>(room.data()) + used, room.size() - used};
+        }
+        void on_read_direct(std::size_t n) override {
+            direct.push_back(n);
+            direct_at.push_back(loop->socket_calls().reads);
+            used += n;
+            if (on_direct) on_direct();
+        }
+        void on_read(std::span<std::uint8_t> d) override {
+            read_at.push_back(loop->socket_calls().reads);
+            Recorder::on_read(d);
+            if (received.size() == 80 && on_all) on_all();
+        }
+        std::function<void()> on_direct, on_all;
+    };
+    ws::test::RawListener listener;
+    Loop loop(64 << 10);
+    Direct rec;
+    rec.loop = &loop;
+    Stream stream(loop, rec);
+    rec.on_connect = [&] { stream.start_reading(); };
+    rec.on_direct = [&] {
+        std::memcpy(stream.prepare(1), "k", 1);  // the peer's cue for its next write
+        stream.commit(1);
+    };
+    rec.on_all = [&] { stream.shutdown(true); };
+    rec.on_eof_action = [&] { stream.close(); };
+    const std::string sent = pattern(40 + 110 + 30);
+    std::thread t([&] {
+        ws::test::RawSocket peer = listener.accept();
+        peer.send(sent.substr(0, 40));  // less than the room
+        EXPECT_EQ(peer.recv_until("k"), "k");
+        peer.send(sent.substr(40, 110));  // the rest of the room (60), and 50 more
+        EXPECT_EQ(peer.recv_until("k"), "k");
+        peer.send(sent.substr(150));  // the room is full: all to on_read
+        peer.wait_closed(5000);
+    });
+    stream.connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    EXPECT_EQ(rec.direct, (std::vector<std::size_t>{40, 60}));
+    EXPECT_EQ(rec.room, sent.substr(0, 100));
+    EXPECT_EQ(rec.received, sent.substr(100));
+    ASSERT_EQ(rec.direct_at.size(), 2u);
+    ASSERT_FALSE(rec.read_at.empty());
+    EXPECT_EQ(rec.read_at.front(), rec.direct_at[1]) << "the room's last 60 bytes and the next 50: one read";
     loop.drain_closing();
 }
 
