@@ -352,11 +352,14 @@ void Connection::received(Feed&& feed) {
     buffers_released_ = false;
     if (phase_ == Phase::Lingering || phase_ == Phase::Rejecting || phase_ == Phase::Dead) return;
     feed();
-    if (!session_.receiving()) {
+    if (!session_.receiving()) [[likely]] {
         message_pending_ = false;
-    } else if (!message_pending_) {
-        message_pending_ = true;
-        message_started_ = last_read_;
+    } else {
+        if (!message_pending_) {
+            message_pending_ = true;
+            message_started_ = last_read_;
+        }
+        stream_.want_read_target();  // the rest of a large frame may be read where it goes
     }
     after_session();
 }

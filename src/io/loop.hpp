@@ -79,7 +79,8 @@ public:
     void schedule_flush(Stream& stream);
     void cancel_flush(Stream& stream);
 
-    // The socket set. `events` are EPOLLIN / EPOLLOUT; `op` is EPOLL_CTL_ADD, _MOD or _DEL.
+    // The socket set. `events` are EPOLLIN / EPOLLOUT (with EPOLLET: Streams watch their
+    // sockets edge-triggered); `op` is EPOLL_CTL_ADD, _MOD or _DEL.
     // Every event reported for `fd` goes to `stream`'s on_events until it is removed. 0 or a
     // negative errno (which is the libuv error code on Unix).
     int watch(int fd, int op, std::uint32_t events, Stream* stream) noexcept;

@@ -34,7 +34,8 @@ public:
     // Where the next read may put its first bytes instead of the loop's buffer (at most
     // `max`), or empty: the rest of a large payload goes straight where it is assembled. A
     // read into it is reported with on_read_direct (how many bytes landed there), then, for
-    // any bytes after those, on_read as usual.
+    // any bytes after those, on_read as usual. Asked only after Stream::want_read_target,
+    // before every read until it answers with no room.
     virtual std::span<std::uint8_t> read_target(std::size_t /*max*/) { return {}; }
     virtual void on_read_direct(std::size_t /*n*/) {}
     // The peer closed its sending side (EOF).
@@ -72,6 +73,9 @@ public:
     void stop_reading();
     bool is_reading() const noexcept { return reading_; }
     void set_nodelay(bool on);
+    // The handler may have room for the next reads (StreamHandler::read_target): ask it
+    // before each read until it has none. Costs nothing to a stream that never calls it.
+    void want_read_target() noexcept { ask_target_ = true; }
 
     // proto::Output: the corked output buffer.
     std::uint8_t* prepare(std::size_t n) override;
@@ -151,7 +155,23 @@ private:
     void gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, std::string* storage);
     void write_more();
     void write_done(int status);
-    void read_ready();
+    // Reads what the socket holds; with `until_end`, until the read that reports EOF or the
+    // error (the event said the peer closed or failed).
+    void read_ready(bool until_end);
+    // One read while the handler may have room for its first bytes (want_read_target): those
+    // land there, the rest in `buf`. 1: the socket may hold more; 0: it is empty (a short
+    // read); -1: this event's reads are over (EOF, an error, EAGAIN, or the stream closing).
+    [[gnu::noinline]] int read_into_target(std::span<std::uint8_t> buf);
+    // Has the socket set check the socket again now (edge-triggered: after stopping early).
+    void rearm();
+    // After a read that returned `n` <= 0: reports EOF or an error; true when this readiness
+    // event's reads are over (EOF, an error, or the socket is empty).
+    bool read_ended(ssize_t n);
+    // The stream that held the cork is done with its input (another one is being read): its
+    // replies go out now, while this one's are assembled.
+    void uncork_others() {
+        if (Stream* owner = loop_.cork_owner(); owner != nullptr && owner != this) owner->uncork();
+    }
     void update_mirror() noexcept {
         if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
     }
@@ -163,6 +183,8 @@ private:
     // Keeps the socket set's interest equal to what the stream needs now (reading, a waiting
     // write, a connect); 0 or a negative errno.
     int update_watch();
+    // The epoll events for watching `want` (EPOLLIN, EPOLLOUT) the way this stream reads.
+    static std::uint32_t interest(std::uint8_t want) noexcept;
     void close_socket() noexcept;
 
     Loop& loop_;
@@ -185,6 +207,7 @@ private:
     bool connecting_ : 1 = false;
     bool close_deferred_ : 1 = false;
     bool writing_ : 1 = false;  // busy_->pending holds bytes the socket has yet to take
+    bool ask_target_ : 1 = false;  // ask the handler for a read target (want_read_target)
 };
 
 }  // namespace ws::io

@@ -179,9 +179,10 @@ def session_server_seeds():
         SWEEP, 0xFFFFFFFF, r + cf(TEXT, "frag", fin=False) + cf(PING, "p") + cf(CONT, b"m" * 300, fin=False)
         + cf(CONT, "ted") + cf(BINARY, bytes(i & 0xFF for i in range(300))) + cf(TEXT, "last"))
     # Reads into the Session's direct-read room: split text (a character across the room's
-    # edge), a fragmented message with a ping between, invalid UTF-8 inside the room.
+    # edge), a fragmented message with a ping between, invalid UTF-8 inside the room. Seed 8
+    # (27 for the client) cuts the stream so that seven reads go into the room.
     s["direct-reads"] = session_seed(
-        DIRECT, 0xFFFFFFFF, r + cf(TEXT, "caf\u00e9 " * 40) + cf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
+        DIRECT, 8, r + cf(TEXT, "caf\u00e9 " * 40) + cf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
         + cf(PING, "p") + cf(CONT, b"m" * 200) + cf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
     return s
 
@@ -237,7 +238,7 @@ def session_client_seeds():
         SWEEP, 0xFFFFFFFF, r + sf(TEXT, "frag", fin=False) + sf(PING, "p") + sf(CONT, b"m" * 300, fin=False)
         + sf(CONT, "ted") + sf(BINARY, bytes(i & 0xFF for i in range(300))) + sf(TEXT, "last"))
     s["direct-reads"] = session_seed(
-        DIRECT, 0xFFFFFFFF, r + sf(TEXT, "caf\u00e9 " * 40) + sf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
+        DIRECT, 27, r + sf(TEXT, "caf\u00e9 " * 40) + sf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
         + sf(PING, "p") + sf(CONT, b"m" * 200) + sf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
     return s
 

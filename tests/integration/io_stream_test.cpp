@@ -272,16 +272,20 @@ TEST(IoStream, ATakenOverBodyOutlivesACloseUntilTheStreamIsClosed) {
 TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
     // A handler that offers room (the rest of a large payload) gets a read's first bytes
     // there, reported by on_read_direct, and the bytes after them through on_read, from the
-    // same read call.
+    // same read call. Once it has no room, it is no longer asked.
     struct Direct : Recorder {
         std::string room = std::string(100, '\0');
         std::size_t used = 0;
         std::vector<std::size_t> direct;
         std::vector<std::uint64_t> direct_at, read_at;  // the loop's read count at each report
         const Loop* loop = nullptr;
+        int asked_full = 0;
         std::span<std::uint8_t> read_target(std::size_t max) override {
             EXPECT_EQ(max, 64u << 10);  // the loop's buffer size
-            if (used == room.size()) return {};
+            if (used == room.size()) {
+                ++asked_full;
+                return {};
+            }
             return {reinterpret_cast<std::uint8_t*>(room.data()) + used, room.size() - used};
         }
         void on_read_direct(std::size_t n) override {
@@ -302,7 +306,10 @@ TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
     Direct rec;
     rec.loop = &loop;
     Stream stream(loop, rec);
-    rec.on_connect = [&] { stream.start_reading(); };
+    rec.on_connect = [&] {
+        stream.want_read_target();
+        stream.start_reading();
+    };
     rec.on_direct = [&] {
         std::memcpy(stream.prepare(1), "k", 1);  // the peer's cue for its next write
         stream.commit(1);
@@ -328,7 +335,119 @@ TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
     ASSERT_EQ(rec.direct_at.size(), 2u);
     ASSERT_FALSE(rec.read_at.empty());
     EXPECT_EQ(rec.read_at.front(), rec.direct_at[1]) << "the room's last 60 bytes and the next 50: one read";
+    EXPECT_EQ(rec.asked_full, 1) << "asked again after it had no room";
     loop.drain_closing();
+}
+
+TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
+    // The socket set is edge-triggered: a readiness event whose reads stop at the per-event
+    // cap (32 full reads) leaves data that no new edge announces. The stream must still read
+    // it without the peer sending more. Here the peer sends 60 KiB, then nothing; the loop
+    // reads 1 KiB at a time (a cap of 32 KiB), and starts reading only once all of it is
+    // queued in our socket.
+    ws::test::RawListener listener;
+    Loop loop(1024);
+    Recorder rec;
+    Stream stream(loop, rec);
+    const std::string sent = pattern(60u << 10);
+    std::atomic<bool> queued{false};
+    std::uint64_t reads_before = 0;
+    Timer watchdog(loop, [&] { stream.close(); });
+    Timer tick(loop, [&] {
+        if (stream.is_closing()) return;
+        if (!stream.is_reading() && queued) {
+            reads_before = loop.socket_calls().reads;
+            stream.start_reading();
+        } else if (rec.received.size() == sent.size()) {
+            watchdog.stop();
+            stream.close();  // the peer sees EOF and leaves
+            return;
+        }
+        tick.start(5);
+    });
+    rec.on_connect = [&] {
+        watchdog.start(5000);
+        tick.start(5);
+    };
+    rec.on_eof_action = [&] { stream.close(); };
+    std::thread t([&] {
+        ws::test::RawSocket peer = listener.accept();
+        peer.send(sent);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // on its way into our socket
+        queued = true;
+        peer.wait_closed(6000);
+    });
+    stream.connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    EXPECT_EQ(rec.received.size(), sent.size()) << "what was left after the read cap was never read";
+    EXPECT_TRUE(rec.received == sent);
+    EXPECT_GT(loop.socket_calls().reads - reads_before, 32u) << "the cap was not reached: the test shows nothing";
+    loop.drain_closing();
+}
+
+// The peer sends `data`, then ends the connection with `finish` (a FIN or a reset); only
+// then does the stream start reading. The stream must see the data and the end in the same
+// readiness event: with an edge-triggered set, nothing announces the end again.
+void expect_data_then_end(const std::function<void(ws::test::RawSocket&)>& finish, bool reset) {
+    ws::test::RawListener listener;
+    Loop loop(64 << 10);
+    Recorder rec;
+    Stream stream(loop, rec);
+    std::atomic<bool> finished{false};
+    bool failed = false;
+    Timer watchdog(loop, [&] { stream.close(); });
+    Timer tick(loop, [&] {
+        if (stream.is_closing()) return;
+        if (!finished) return tick.start(5);
+        stream.start_reading();
+    });
+    rec.on_connect = [&] {
+        watchdog.start(3000);
+        tick.start(5);
+    };
+    rec.on_eof_action = [&] {
+        watchdog.stop();
+        stream.close();
+    };
+    rec.on_error_action = [&] {
+        failed = true;
+        watchdog.stop();
+        stream.close();
+    };
+    std::thread t([&] {
+        ws::test::RawSocket peer = listener.accept();
+        peer.send("last words");
+        finish(peer);
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));  // into our socket
+        finished = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    stream.connect("127.0.0.1", listener.port());
+    loop.run();
+    t.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "the end was not seen";
+    if (reset) {
+        EXPECT_TRUE(failed) << "the reset was not reported";
+    } else {
+        EXPECT_EQ(rec.received, "last words");
+        EXPECT_TRUE(rec.eof);
+    }
+    loop.drain_closing();
+}
+
+TEST(IoStream, DataAndTheFinBehindItAreReadInOneEvent) {
+    expect_data_then_end([](ws::test::RawSocket& peer) { peer.shutdown_write(); }, false);
+}
+
+TEST(IoStream, DataAndTheResetBehindItAreReadInOneEvent) {
+    expect_data_then_end(
+        [](ws::test::RawSocket& peer) {
+            const linger hard{1, 0};  // close with a reset
+            setsockopt(peer.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+            peer = ws::test::RawSocket();
+        },
+        true);
 }
 
 TEST(IoStream, AListenerBoundInsideASocketCallbackAcceptsAtOnce) {
