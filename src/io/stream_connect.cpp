@@ -125,6 +125,9 @@ void Stream::finish_connect() {
         handler_.on_connected(rc);
         return;
     }
+    // Bytes written while connecting wait for writability, whose edge the connect just used:
+    // have the socket set check again.
+    if (waiting()) rearm();
     handler_.on_connected(0);
 }
 

@@ -376,16 +376,18 @@ std::span<std::uint8_t> Session::direct_read_target(std::size_t max) {
     std::string& buffer = rx->buffer;
     const std::size_t received = buffer.size() - rx->direct_room;
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(rx->payload_left, max));
-    // The same growth as payload_chunk: a frame within the up-front limit gets all its room at
-    // once; a larger one, room for its rest once the peer has sent that much of it, and until
-    // then room as large as what it sent (so that a header alone cannot make us reserve much).
+    // The same reservations as payload_chunk: a frame within the up-front limit reserves all
+    // of itself at once, a larger one its rest once the peer has sent that much of it. The
+    // room itself is written (zeroed) when offered, so it is never larger than what the peer
+    // has sent of the frame (or 64 KiB) until that limit: a header and a few bytes cannot
+    // make us hold much memory.
+    const std::size_t have = received - rx->frame_start;
     if (rx->frame.payload_len <= kReserveFrameLimit) {
         buffer.reserve(rx->frame_start + static_cast<std::size_t>(rx->frame.payload_len));
-    } else if (received - rx->frame_start >= kReserveFrameLimit) {
+    } else if (have >= kReserveFrameLimit) {
         buffer.reserve(received + static_cast<std::size_t>(rx->payload_left));
-    } else {
-        want = std::min(want, std::max(received - rx->frame_start, kDirectReadMin));
     }
+    if (have < kReserveFrameLimit) want = std::min(want, std::max(have, kDirectReadMin));
     rx->frame_buffered = true;
     if (want > rx->direct_room) {
         buffer.resize(received + want);

@@ -14,6 +14,7 @@
 #include <vector>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "io/address.hpp"
@@ -448,6 +449,59 @@ TEST(IoStream, DataAndTheResetBehindItAreReadInOneEvent) {
             peer = ws::test::RawSocket();
         },
         true);
+}
+
+TEST(IoStream, BytesWrittenWhileConnectingLeaveOnceConnected) {
+    // Bytes written before the connect completes wait for writability; the connect's
+    // completion is that same (edge-triggered) event, so the stream must have the socket
+    // checked again, or the bytes wait forever. The connect is held back for about a second:
+    // the server's accept queue (backlog 0) is full, so our SYN is dropped until it is retried.
+    const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(lfd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    ASSERT_EQ(::listen(lfd, 0), 0);
+    ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const std::uint16_t port = ntohs(a.sin_port);
+    ws::test::RawSocket filler = ws::test::RawSocket::connect(port);  // fills the accept queue
+    ASSERT_TRUE(filler.ok());
+    auto accept_within = [lfd](int ms) {
+        pollfd p{lfd, POLLIN, 0};
+        if (::poll(&p, 1, ms) != 1) return ws::test::RawSocket();
+        return ws::test::RawSocket::adopt(::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC));
+    };
+    Loop loop(64 << 10);
+    Recorder rec;
+    Stream stream(loop, rec);
+    std::atomic<bool> done{false};
+    Timer tick(loop, [&] {
+        if (done && !stream.is_closing()) stream.close();
+        if (!stream.is_closing()) tick.start(10);
+    });
+    rec.on_connect = [&] { EXPECT_EQ(rec.connected, 0); };  // no reading: it would re-check the socket
+    std::string got;
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ws::test::RawSocket first = accept_within(1000);  // the filler: room for our retried SYN
+        ws::test::RawSocket peer = accept_within(4000);
+        if (peer.ok()) got = peer.recv_until("early bytes", 3000);
+        done = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    stream.connect("127.0.0.1", port);
+    std::memcpy(stream.prepare(11), "early bytes", 11);
+    stream.commit(11);
+    tick.start(10);
+    loop.run();
+    t.join();
+    ::close(lfd);
+    EXPECT_EQ(got, "early bytes");
+    EXPECT_EQ(rec.connected, 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+    loop.drain_closing();
 }
 
 TEST(IoStream, AListenerBoundInsideASocketCallbackAcceptsAtOnce) {

@@ -124,16 +124,20 @@ TEST(SessionDirectRead, TheRoomIsOnlyForTheRestOfALargeUncompressedDataFrame) {
     p.feed(Bytes(small.begin(), small.begin() + 8));
     EXPECT_TRUE(p.s().direct_read_target(1u << 20).empty());
     p.feed(Bytes(small.begin() + 8, small.end()));
-    // A 100 KiB frame: room up to the frame's end, or up to the driver's maximum.
-    const std::string big = binary_pattern(100u << 10);
+    // A 200 KiB frame: room of 64 KiB after its header (at most what the peer has sent, or
+    // 64 KiB), or the driver's maximum if smaller; once 128 KiB have come, up to the frame's end.
+    const std::string big = binary_pattern(200u << 10);
     const Bytes frame = cframe(kBinary, big);
+    const auto at = [&](std::size_t k) { return frame.begin() + static_cast<std::ptrdiff_t>(k); };
     const std::size_t head = frame.size() - big.size();
-    p.feed(Bytes(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(head)));
-    EXPECT_EQ(p.s().direct_read_target(1u << 20).size(), big.size());
+    p.feed(Bytes(frame.begin(), at(head)));
     EXPECT_EQ(p.s().direct_read_target(4096).size(), 4096u);
+    EXPECT_EQ(p.s().direct_read_target(1u << 20).size(), 64u << 10);
+    p.feed(Bytes(at(head), at(head + (128u << 10))));  // through the room offered, and past it
+    EXPECT_EQ(p.s().direct_read_target(1u << 20).size(), big.size() - (128u << 10));
     // Once less than the threshold is left: no room; the bytes come through feed().
     const std::size_t left = (64u << 10) - 1;
-    p.feed(Bytes(frame.begin() + static_cast<std::ptrdiff_t>(head), frame.end() - static_cast<std::ptrdiff_t>(left)));
+    p.feed(Bytes(at(head + (128u << 10)), frame.end() - static_cast<std::ptrdiff_t>(left)));
     EXPECT_TRUE(p.s().direct_read_target(1u << 20).empty());
     p.feed(Bytes(frame.end() - static_cast<std::ptrdiff_t>(left), frame.end()));
     ASSERT_EQ(p.events.messages.size(), 2u);
@@ -167,6 +171,35 @@ TEST(SessionDirectRead, AHeaderAloneGetsLittleRoom) {
     EXPECT_EQ(room.size(), total - first.size()) << "the frame's whole rest";
     EXPECT_TRUE(p.events.messages.empty());
     EXPECT_TRUE(p.s().receiving());
+}
+
+TEST(SessionDirectRead, AFewBytesOfAFrameGetLittleRoom) {
+    // The room is written when offered (it becomes memory we hold): for a frame within the
+    // up-front limit too, a peer that sent a header and a byte gets 64 KiB of room, not the
+    // driver's 512 KiB; the room then grows with what the peer sends.
+    Server p;
+    p.open_server();
+    const std::string big = binary_pattern(1u << 20);
+    const Bytes frame = cframe(kBinary, big);
+    const std::size_t head = frame.size() - big.size();
+    p.feed(Bytes(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(head + 1)));
+    EXPECT_EQ(p.s().direct_read_target(512u << 10).size(), proto::kDirectReadMin);
+    Bytes rest(frame.begin() + static_cast<std::ptrdiff_t>(head + 1), frame.end());
+    std::vector<std::size_t> rooms;
+    std::size_t pos = 0;
+    while (pos < rest.size()) {
+        const std::span<std::uint8_t> room = p.s().direct_read_target(512u << 10);
+        if (room.empty()) break;
+        rooms.push_back(room.size());
+        EXPECT_LE(room.size(), std::max<std::size_t>(pos + 1, proto::kDirectReadMin)) << "more room than was sent";
+        std::memcpy(room.data(), rest.data() + pos, room.size());
+        p.s().feed_direct(room.size());
+        pos += room.size();
+    }
+    p.feed(Bytes(rest.begin() + static_cast<std::ptrdiff_t>(pos), rest.end()));
+    ASSERT_EQ(p.events.messages.size(), 1u);
+    EXPECT_EQ(p.events.messages[0], Message::binary(big));
+    EXPECT_GE(rooms.size(), 4u);  // 64 KiB, then doubling: 64, 128, 256, 512 KiB
 }
 
 TEST(SessionDirectRead, RoomPartlyUsedAndThenFedKeepsTheBytesInOrder) {
@@ -203,12 +236,12 @@ TEST(SessionDirectRead, InvalidUtf8ReadIntoTheRoomFailsWith1007AtOnce) {
     Server p;
     p.open_server();
     std::string text = mixed_text(200u << 10);
-    text[70000] = '\xFF';
+    text[30000] = '\xFF';
     const Bytes input = cframe(kText, text);
     const std::size_t head = input.size() - text.size();
     p.feed(Bytes(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(head + 1000)));
     const std::span<std::uint8_t> room = p.s().direct_read_target(128u << 10);
-    ASSERT_EQ(room.size(), 128u << 10);
+    ASSERT_EQ(room.size(), 64u << 10);  // what a frame's first 1,000 bytes earn
     std::memcpy(room.data(), input.data() + head + 1000, room.size());
     p.s().feed_direct(room.size());
     expect_failed_with(p, 1007);
