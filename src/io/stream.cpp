@@ -332,11 +332,11 @@ void Stream::write_gather(std::span<const std::uint8_t> head, std::span<const st
     gather(head, body, nullptr);
 }
 
-void Stream::write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) {
+void Stream::write_gather_owned(std::span<const std::uint8_t> head, proto::MessageBuffer& storage) {
     gather(head, {reinterpret_cast<const std::uint8_t*>(storage.data()), storage.size()}, &storage);
 }
 
-void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, std::string* storage) {
+void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, proto::MessageBuffer* storage) {
     // Bytes of ours that wait go first: queue behind them.
     if ((busy_ && (own_bytes() != 0 || busy_->deferred_error != 0)) || closing_ || fd_ < 0 || connecting_ ||
         body.size() >= kMaxGatherBody) {
@@ -427,7 +427,7 @@ void Stream::write_done(int status) {
     Busy& b = *busy_;
     ByteBuffer& cork = loop_.cork();
     if (!b.message.empty()) {
-        std::string().swap(b.message);  // a taken-over message: never a callback's view now
+        b.message.release();  // a taken-over message: never a callback's view now
     } else if (cork.capacity() == 0 && loop_.cork_owner() == nullptr && b.pending.capacity() <= Loop::kMaxKeptCork) {
         b.pending.clear();
         cork = std::move(b.pending);
@@ -568,7 +568,7 @@ void Stream::close() {
     if (busy_ && !busy_->message.empty()) {
         // A sender's callback may be reading the message we took over (a close from inside
         // on_message): keep its bytes until the Stream goes; drop the rest.
-        std::string keep = std::move(busy_->message);
+        proto::MessageBuffer keep = std::move(busy_->message);
         *busy_ = Busy{};
         busy_->dropped_message = std::move(keep);
     } else {

@@ -85,7 +85,7 @@ public:
     void write_gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) override;
     // The same, but what the kernel leaves of the body waits in `storage` itself, taken over
     // (no copy), when nothing else of ours is queued and the kernel took the head.
-    void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) override;
+    void write_gather_owned(std::span<const std::uint8_t> head, proto::MessageBuffer& storage) override;
 
     // Gives back the output buffers' memory if nothing is waiting in them (an idle connection
     // should cost no buffer; an active one keeps its buffer so that sending does not allocate).
@@ -152,7 +152,7 @@ private:
     // empty. 0 or a negative errno.
     int send_buffer(ByteBuffer& buf);
     // write_gather and write_gather_owned (`storage` non-null: the body is all of it).
-    void gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, std::string* storage);
+    void gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, proto::MessageBuffer* storage);
     void write_more();
     void write_done(int status);
     // Reads what the socket holds; with `until_end`, until the read that reports EOF or the

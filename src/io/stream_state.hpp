@@ -30,14 +30,14 @@ struct Stream::Busy {
     // Instead of `pending`, the write that waits may be a received message's buffer taken
     // over whole (write_gather_owned), with `sent` counting into it.
     ByteBuffer pending;
-    std::string message;
+    proto::MessageBuffer message;
     std::size_t sent = 0;
     ByteBuffer out;
     int deferred_error = 0;  // a write error met while uncorking for another stream
     std::unique_ptr<ConnectState> connect;
     // A taken-over message that a close dropped unsent: freed with the Stream (on_closed
     // comes from a later loop phase), because the callback that sent it may still read it.
-    std::string dropped_message;
+    proto::MessageBuffer dropped_message;
 
     // The write that waits for the socket (its first `sent` bytes are out).
     const std::uint8_t* waiting_data() const noexcept {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/message_buffer.hpp"
 #include "ws/error.hpp"
 #include "ws/opcode.hpp"
 
@@ -41,7 +42,7 @@ public:
     // Output is appended to `out`, which must not grow past `limit` bytes: an extension that
     // would exceed it returns ErrorKind::Capacity (a zip bomb stops there).
     virtual Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool fin,
-                            std::string& out, std::size_t limit) = 0;
+                            MessageBuffer& out, std::size_t limit) = 0;
 
     // Outgoing: given a whole data message, either write its encoded form into `out` and
     // return the RSV bits for its first frame, or return 0 to send it unchanged.

@@ -34,9 +34,9 @@ std::string_view close_reason_for(const Error& error) {
 }
 
 // Empties the assembly buffer after a message, keeping its capacity up to kKeepBufferCapacity.
-void clear_buffer(std::string& buffer) noexcept {
+void clear_buffer(MessageBuffer& buffer) noexcept {
     if (buffer.capacity() > kKeepBufferCapacity) {
-        std::string().swap(buffer);
+        buffer.release();
     } else {
         buffer.clear();
     }
@@ -317,7 +317,7 @@ bool Session::begin_frame(const FrameHeader& h) {
 
 bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
     Receive& rx = *receive_state();
-    std::string& buffer = rx.buffer;
+    MessageBuffer& buffer = rx.buffer;
     if (rx.frame.masked) {
         rx.mask_phase = static_cast<std::uint8_t>(apply_mask(p, n, rx.frame.mask, rx.mask_phase));
     }
@@ -333,7 +333,7 @@ bool Session::payload_chunk(std::uint8_t* p, std::size_t n) {
         rx.in_payload = false;
         const std::size_t start = rx.frame_start;
         const bool ok = end_frame(std::string_view(buffer).substr(start), start);
-        if (buffer.size() > start) buffer.resize(start);
+        buffer.truncate(start);
         return ok;
     }
 
@@ -373,14 +373,13 @@ std::span<std::uint8_t> Session::direct_read_target(std::size_t max) {
     if (rx == nullptr || !rx->in_payload || rx->payload_left < config_.direct_read_min || rx->message_rsv != 0 ||
         is_control(rx->frame.op()) || (state_ != State::Open && state_ != State::CloseSent))
         return {};
-    std::string& buffer = rx->buffer;
+    MessageBuffer& buffer = rx->buffer;
     const std::size_t received = buffer.size() - rx->direct_room;
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(rx->payload_left, max));
     // The same reservations as payload_chunk: a frame within the up-front limit reserves all
-    // of itself at once, a larger one its rest once the peer has sent that much of it. The
-    // room itself is written (zeroed) when offered, so it is never larger than what the peer
-    // has sent of the frame (or 64 KiB) until that limit: a header and a few bytes cannot
-    // make us hold much memory.
+    // of itself at once, a larger one its rest once the peer has sent that much of it. Until
+    // then the room is never larger than what the peer has sent of the frame (or 64 KiB), so
+    // that a header and a few bytes cannot make the buffer grow much.
     const std::size_t have = received - rx->frame_start;
     if (rx->frame.payload_len <= kReserveFrameLimit) {
         buffer.reserve(rx->frame_start + static_cast<std::size_t>(rx->frame.payload_len));
@@ -390,7 +389,7 @@ std::span<std::uint8_t> Session::direct_read_target(std::size_t max) {
     if (have < kReserveFrameLimit) want = std::min(want, std::max(have, kDirectReadMin));
     rx->frame_buffered = true;
     if (want > rx->direct_room) {
-        buffer.resize(received + want);
+        buffer.grow(received + want - buffer.size());  // unwritten: the read fills it
         rx->direct_room = want;
     }
     return {reinterpret_cast<std::uint8_t*>(buffer.data()) + received, std::min(want, rx->direct_room)};
@@ -456,14 +455,14 @@ bool Session::end_frame(std::string_view payload, std::size_t start) {
             rx.end_message();
             clear_buffer(rx.buffer);
         } else if (!is_control(op)) {
-            rx.buffer.resize(start);  // just this fragment's payload goes
+            rx.buffer.truncate(start);  // just this fragment's payload goes
             rx.message_altered = true;
         }
         return true;
     }
     if (frame.payload_replaced()) {
         if (!is_control(op)) {
-            rx.buffer.resize(start);
+            rx.buffer.truncate(start);
             rx.buffer.append(frame.payload());
             rx.message_altered = true;
         }

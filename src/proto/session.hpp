@@ -18,6 +18,7 @@
 
 #include "proto/extension.hpp"
 #include "proto/frame_header.hpp"
+#include "proto/message_buffer.hpp"
 #include "proto/utf8.hpp"
 #include "ws/close_code.hpp"
 #include "ws/error.hpp"
@@ -51,7 +52,7 @@ public:
     // must then leave the bytes where they are until they are written, and in any case until
     // the callback now running has returned (views of them stay valid until then). The default
     // is write_gather.
-    virtual void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) {
+    virtual void write_gather_owned(std::span<const std::uint8_t> head, MessageBuffer& storage) {
         write_gather(head, {reinterpret_cast<const std::uint8_t*>(storage.data()), storage.size()});
     }
 };
@@ -206,7 +207,7 @@ public:
         if (!rx->busy()) {
             phase_.reset();
         } else if (!rx->in_message && !rx->in_payload) {
-            std::string().swap(rx->buffer);
+            rx->buffer.release();
         }
     }
     // True while an incoming frame or message is only partly received.
@@ -323,7 +324,7 @@ private:
         std::size_t frame_start = 0;
         // The message being assembled (data frames) followed, while one is arriving, by a
         // control frame's payload; reused across messages.
-        std::string buffer;
+        MessageBuffer buffer;
         std::uint64_t message_size = 0;  // wire bytes received for this message
         // The last `direct_room` bytes of `buffer` are room offered by direct_read_target,
         // not payload yet (always at most payload_left; 0 outside a data frame's payload).

@@ -91,7 +91,7 @@ class ToyExtension final : public proto::Extension {
 public:
     std::string_view name() const noexcept override { return "x-fuzz"; }
     std::uint8_t rsv_bits() const noexcept override { return 4; }
-    Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool, std::string& out,
+    Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool, proto::MessageBuffer& out,
                     std::size_t limit) override {
         FUZZ_CHECK(rsv != 0 && (rsv & ~4) == 0);
         for (const std::uint8_t b : in) {

@@ -222,8 +222,9 @@ TEST(IoStream, GatherOwnedWriteKeepsTheBodyBufferInsteadOfCopyingIt) {
     // write_gather_owned with a body the kernel cannot take at once: the stream takes the
     // body's buffer over (the caller's string is left empty, the bytes stay where they were)
     // and sends the rest from it.
-    std::string storage = pattern(8u << 20);
-    const std::string body = storage;
+    proto::MessageBuffer storage;
+    storage.append(pattern(8u << 20));
+    const std::string body(storage);
     const char* const where = storage.data();
     expect_gathered_write_in_order(body.size(), [&](Stream& stream, std::span<const std::uint8_t> head) {
         stream.write_gather_owned(head, storage);
@@ -241,7 +242,8 @@ TEST(IoStream, ATakenOverBodyOutlivesACloseUntilTheStreamIsClosed) {
     Loop loop(64 << 10);
     Recorder rec;
     Stream stream(loop, rec);
-    std::string storage(40u << 20, 'k');
+    proto::MessageBuffer storage;
+    storage.append(std::string(40u << 20, 'k'));
     bool checked = false;
     rec.on_connect = [&] {
         int small = 64 << 10;

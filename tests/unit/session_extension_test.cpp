@@ -35,7 +35,7 @@ public:
     std::string_view name() const noexcept override { return "x-test"; }
     std::uint8_t rsv_bits() const noexcept override { return 4; }
 
-    Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool fin, std::string& out,
+    Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool fin, proto::MessageBuffer& out,
                     std::size_t limit) override {
         log_.calls.push_back("decode rsv=" + std::to_string(rsv) + " n=" + std::to_string(in.size()) +
                              " fin=" + (fin ? "1" : "0"));

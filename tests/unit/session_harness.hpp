@@ -312,19 +312,19 @@ public:
     }
     // A large echoed message's buffer offered to the output: counted; with `take_owned`, kept
     // (as a Stream keeps it for what the kernel does not take), otherwise copied (the default).
-    void write_gather_owned(std::span<const std::uint8_t> head, std::string& storage) override {
+    void write_gather_owned(std::span<const std::uint8_t> head, proto::MessageBuffer& storage) override {
         ++owned_offers;
         if (!take_owned) {
             proto::Output::write_gather_owned(head, storage);
             return;
         }
         data_.insert(data_.end(), head.begin(), head.end());
-        data_.insert(data_.end(), storage.begin(), storage.end());
-        taken.push_back(std::move(storage));
+        data_.insert(data_.end(), storage.data(), storage.data() + storage.size());
+        taken.push_back(std::move(storage));  // the bytes stay where they are, as in a Stream
     }
     bool take_owned = false;
     int owned_offers = 0;
-    std::vector<std::string> taken;
+    std::vector<proto::MessageBuffer> taken;
 
     const Bytes& data() const noexcept { return data_; }
     Bytes take() { return std::exchange(data_, Bytes()); }

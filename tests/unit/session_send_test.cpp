@@ -317,7 +317,7 @@ TEST(SessionSend, EchoOfALargeAssembledMessageOffersItsBufferToTheOutput) {
     p.feed_pieces(wire, cuts);
     ASSERT_EQ(p.out.owned_offers, 1);
     ASSERT_EQ(p.out.taken.size(), 1u);
-    EXPECT_TRUE(p.out.taken[0] == big);
+    EXPECT_TRUE(std::string_view(p.out.taken[0]) == big);
     auto frames = frames_of(p);
     ASSERT_EQ(frames.size(), 1u);
     EXPECT_TRUE(frames[0].payload == big);
@@ -333,7 +333,7 @@ TEST(SessionSend, EchoOfALargeAssembledMessageOffersItsBufferToTheOutput) {
     p.feed_pieces(wire2, cuts);
     EXPECT_EQ(p.out.owned_offers, 2);
     ASSERT_EQ(p.out.taken.size(), 2u);
-    EXPECT_TRUE(p.out.taken[1] == big2);
+    EXPECT_TRUE(std::string_view(p.out.taken[1]) == big2);
     frames = frames_of(p);
     ASSERT_EQ(frames.size(), 2u);
     EXPECT_TRUE(frames[0].payload == big2);
