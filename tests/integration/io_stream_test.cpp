@@ -391,13 +391,16 @@ TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
 
 // The peer sends `data`, then ends the connection with `finish` (a FIN or a reset); only
 // then does the stream start reading. The stream must see the data and the end in the same
-// readiness event: with an edge-triggered set, nothing announces the end again.
+// readiness event: with an edge-triggered set, nothing announces the end again. (The peer
+// waits until our side has seen its connect complete: a reset before that is reported by the
+// connect, as its error.)
 void expect_data_then_end(const std::function<void(ws::test::RawSocket&)>& finish, bool reset) {
     ws::test::RawListener listener;
     Loop loop(64 << 10);
     Recorder rec;
     Stream stream(loop, rec);
     std::atomic<bool> finished{false};
+    std::atomic<bool> up{false};
     bool failed = false;
     Timer watchdog(loop, [&] { stream.close(); });
     Timer tick(loop, [&] {
@@ -406,6 +409,8 @@ void expect_data_then_end(const std::function<void(ws::test::RawSocket&)>& finis
         stream.start_reading();
     });
     rec.on_connect = [&] {
+        EXPECT_EQ(rec.connected, 0);
+        up = true;
         watchdog.start(3000);
         tick.start(5);
     };
@@ -420,6 +425,7 @@ void expect_data_then_end(const std::function<void(ws::test::RawSocket&)>& finis
     };
     std::thread t([&] {
         ws::test::RawSocket peer = listener.accept();
+        for (int i = 0; i < 3000 && !up; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         peer.send("last words");
         finish(peer);
         std::this_thread::sleep_for(std::chrono::milliseconds(30));  // into our socket
