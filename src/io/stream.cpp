@@ -156,12 +156,12 @@ std::uint32_t Stream::interest(std::uint8_t want) noexcept {
     return want == 0 ? 0u : want | EPOLLET | ((want & EPOLLIN) != 0 ? EPOLLRDHUP : 0u);
 }
 
-int Stream::update_watch() {
+int Stream::update_watch(bool recheck) {
     if (fd_ < 0) return 0;
     constexpr unsigned kIn = EPOLLIN;
     constexpr unsigned kOut = EPOLLOUT;
     const auto want = static_cast<std::uint8_t>((reading_ ? kIn : 0u) | ((connecting_ || waiting()) ? kOut : 0u));
-    if (want == watched_) return 0;
+    if (want == watched_ && (!recheck || want == 0)) return 0;
     const int op = watched_ == 0 ? EPOLL_CTL_ADD : want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
     const int rc = loop_.watch(fd_, op, interest(want), this);
     if (rc == 0) {
@@ -237,14 +237,7 @@ void Stream::read_ready(bool until_end) {
     }
     // The read cap was reached with the socket perhaps still holding data: no new edge may
     // come for it, so ask the set to check it again (it reports it at once if readable).
-    if (reading_ && !closing_) rearm();
-}
-
-void Stream::rearm() {
-    if (const int rc = loop_.watch(fd_, EPOLL_CTL_MOD, interest(watched_), this); rc < 0) {
-        busy().deferred_error = rc;
-        schedule_flush();
-    }
+    if (reading_ && !closing_) (void)update_watch(true);  // a failure is reported by our flush
 }
 
 int Stream::read_into_target(std::span<std::uint8_t> buf) {

@@ -162,8 +162,6 @@ private:
     // land there, the rest in `buf`. 1: the socket may hold more; 0: it is empty (a short
     // read); -1: this event's reads are over (EOF, an error, EAGAIN, or the stream closing).
     [[gnu::noinline]] int read_into_target(std::span<std::uint8_t> buf);
-    // Has the socket set check the socket again now (edge-triggered: after stopping early).
-    void rearm();
     // After a read that returned `n` <= 0: reports EOF or an error; true when this readiness
     // event's reads are over (EOF, an error, or the socket is empty).
     bool read_ended(ssize_t n);
@@ -181,8 +179,9 @@ private:
     void try_next_address(int last_error);
     void finish_connect();
     // Keeps the socket set's interest equal to what the stream needs now (reading, a waiting
-    // write, a connect); 0 or a negative errno.
-    int update_watch();
+    // write, a connect); 0 or a negative errno. With `recheck`, also when it is unchanged: the
+    // set then checks the socket again at once (edge-triggered, after stopping early).
+    int update_watch(bool recheck = false);
     // The epoll events for watching `want` (EPOLLIN, EPOLLOUT) the way this stream reads.
     static std::uint32_t interest(std::uint8_t want) noexcept;
     void close_socket() noexcept;

@@ -127,7 +127,7 @@ void Stream::finish_connect() {
     }
     // Bytes written while connecting wait for writability, whose edge the connect just used:
     // have the socket set check again.
-    if (waiting()) rearm();
+    if (waiting()) (void)update_watch(true);  // a failure is reported by our flush
     handler_.on_connected(0);
 }
 
