@@ -6,7 +6,8 @@
 #
 # What it does, in order:
 #   1. installs what is missing, from Debian's archive (apt-get) and npm (npm ci in tests/peers):
-#      Boost 1.81 (Beast), websocketpp, libwebsockets, python3-matplotlib, ws-cpp's build deps;
+#      Boost 1.81 (Beast), websocketpp, libwebsockets, liburing (the io_uring floor),
+#      python3-matplotlib, ws-cpp's build deps;
 #   2. builds ws-cpp in Release (bench_server, wsload, the floors) into BUILD (build-compare) from
 #      the tree as it is, and the peers (bench/peers, a CMake project of its own) into BUILD/peers;
 #   3. runs every shape against every server, interleaved (A B C A B C ...: for each shape, R
@@ -17,7 +18,8 @@
 #      OUT/raw.txt (every run's RESULT line) and OUT/logs/ (every run's output); prints the tables.
 #
 # Servers: ws-cpp (bench_server), beast (Boost.Beast), websocketpp, libwebsockets, node-ws (Node's
-# ws), floor-libuv and floor-epoll (raw TCP echo, driven with wsload --raw), and any server given
+# ws), floor-libuv, floor-epoll and floor-uring (raw TCP echo on libuv, on epoll, on io_uring; driven
+# with wsload --raw), and any server given
 # with --extra. uWebSockets is measured that way (it is in no registry that works here; build an
 # echo server against it by hand, outside the project, see bench/README.md):
 #
@@ -363,7 +365,8 @@ ncol = 3
 nrow = (len(panels) + ncol - 1) // ncol
 fig, axes = plt.subplots(nrow, ncol, figsize=(6.2 * ncol, 0.42 * len(servers) * nrow + 1.3 * nrow + 0.8),
                          squeeze=False)
-palette = {"ws-cpp": "#d62728", ref: "#1f77b4", "floor-libuv": "#7f7f7f", "floor-epoll": "#b0b0b0"}
+palette = {"ws-cpp": "#d62728", ref: "#1f77b4", "floor-libuv": "#7f7f7f", "floor-epoll": "#b0b0b0",
+           "floor-uring": "#d0d0d0"}
 for ax, (s, key, scale) in zip(axes.flat, panels):
     names, vals = [], []
     for sv in servers:
@@ -412,7 +415,7 @@ fi
 # libboost1.81-dev cannot be installed with Debian's default libboost-dev (1.74): apt replaces it.
 # websocketpp (ours and tests/interop's) builds with either.
 packages=(build-essential cmake ninja-build pkgconf libuv1-dev libssl-dev zlib1g-dev libsimdjson-dev
-          libcli11-dev libbenchmark-dev libboost1.81-dev libwebsocketpp-dev libwebsockets-dev
+          libcli11-dev libbenchmark-dev libboost1.81-dev libwebsocketpp-dev libwebsockets-dev liburing-dev
           python3 python3-matplotlib iproute2 util-linux coreutils)
 if [ "$install" = 1 ]; then
   missing=()
@@ -447,14 +450,14 @@ if [ "$do_build" = 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWS_BUILD_BENCH=ON \
         -DWS_BUILD_TESTS=OFF -DWS_BUILD_EXAMPLES=OFF -DWS_BUILD_TOOLS=OFF >"$build.cmake.log" 2>&1 ||
     { cat "$build.cmake.log"; die "cmake (ws-cpp) failed"; }
-  ninja -C "$build" bench_server wsload floor_libuv_echo floor_epoll_echo >"$build.ninja.log" 2>&1 ||
+  ninja -C "$build" bench_server wsload floor_libuv_echo floor_epoll_echo floor_uring_echo >"$build.ninja.log" 2>&1 ||
     { tail -50 "$build.ninja.log"; die "build (ws-cpp) failed"; }
   echo "== building the peers (bench/peers) into $pbin"
   cmake -S "$root/bench/peers" -B "$pbin" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWS_BUILD_BENCH_PEERS=ON \
         >"$pbin.cmake.log" 2>&1 || { cat "$pbin.cmake.log"; die "cmake (peers) failed"; }
   ninja -C "$pbin" >"$pbin.ninja.log" 2>&1 || { tail -50 "$pbin.ninja.log"; die "build (peers) failed"; }
 fi
-for f in "$bin/wsload" "$bin/bench_server" "$bin/floor_libuv_echo" "$bin/floor_epoll_echo" \
+for f in "$bin/wsload" "$bin/bench_server" "$bin/floor_libuv_echo" "$bin/floor_epoll_echo" "$bin/floor_uring_echo" \
          "$pbin/beast_echo" "$pbin/websocketpp_echo" "$pbin/lws_echo"; do
   [ -x "$f" ] || die "$f is missing (build first, or drop --no-build)"
 done
@@ -470,10 +473,12 @@ CMD[node-ws]="$(q "$(command -v node)") $(q "$node_js")"
 BCMD[node-ws]="${CMD[node-ws]} --broadcast"
 CMD[floor-libuv]="$(q "$bin/floor_libuv_echo")"
 CMD[floor-epoll]="$(q "$bin/floor_epoll_echo")"
+CMD[floor-uring]="$(q "$bin/floor_uring_echo")"
 for n in ws-cpp beast websocketpp libwebsockets node-ws; do KIND[$n]=ws; done
 KIND[floor-libuv]=raw
 KIND[floor-epoll]=raw
-servers=(ws-cpp "${extra_names[@]}" beast websocketpp libwebsockets node-ws floor-libuv floor-epoll)
+KIND[floor-uring]=raw
+servers=(ws-cpp "${extra_names[@]}" beast websocketpp libwebsockets node-ws floor-libuv floor-epoll floor-uring)
 if [ -n "$only" ]; then
   sel=()
   for s in "${servers[@]}"; do [[ ",$only," == *",$s,"* ]] && sel+=("$s"); done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ws-cpp's bench_server against its floors (a bare libuv echo, a bare epoll echo) on one load
 # shape, runs interleaved (A B C A B C ...), server and wsload pinned to different cores;
+# and, where it was built, a bare io_uring echo;
 # prints every run and the medians, with the server's CPU time per message (the figure that
 # survives a noisy machine) and the ratio to the libuv floor.
 #
@@ -30,6 +31,8 @@ server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 servers=(bench_server floor_libuv_echo floor_epoll_echo)
+# The io_uring floor is built only where liburing-dev is installed.
+[ -x "$bin/floor_uring_echo" ] && servers+=(floor_uring_echo)
 
 # run_one NAME: starts NAME pinned, drives it, stops it by PID; appends its RESULT to a file.
 run_one() {

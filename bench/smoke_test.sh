@@ -118,6 +118,18 @@ expect_key server_cpu_us_per_msg
 expect_ok "libuv floor: 4 conns, 64 KiB, 2 in flight" "$wsload" "$PORT" --raw -c 4 -s 65536 -d 2 -t 0.5 -w 0.1
 stop "$PID"
 
+# The io_uring floor is built where liburing-dev is installed (scripts/install-deps.sh installs it).
+for mode in "" --fixed-files; do
+  [ -x "$bin/floor_uring_echo" ] || break
+  start floor_uring "$bin/floor_uring_echo" 0 $mode
+  expect_ok "io_uring floor $mode: 10 conns, 16 B, 4 in flight" "$wsload" "$PORT" --raw -c 10 -s 16 -d 4 "${short[@]}" --server-pid "$PID"
+  expect_key server_cpu_us_per_msg
+  expect_ok "io_uring floor $mode: 4 conns, 64 KiB, 2 in flight" "$wsload" "$PORT" --raw -c 4 -s 65536 -d 2 -t 0.5 -w 0.1
+  expect_ok "io_uring floor $mode: 1 MiB record" "$wsload" "$PORT" --raw --big 1048576 --server-pid "$PID"
+  expect_ok "io_uring floor $mode: 100 idle connections" "$wsload" "$PORT" --raw --idle 100 -t 0.3 --server-pid "$PID"
+  stop "$PID"
+done
+
 echo "== bench_server (echo)"
 start bench_server "$bin/bench_server" 0
 server_port=$PORT

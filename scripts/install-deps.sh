@@ -8,6 +8,7 @@ packages=(
   libuv1-dev libssl-dev zlib1g-dev libsimdjson-dev     # the library's dependencies
   libgtest-dev libgmock-dev libbenchmark-dev           # tests and micro-benchmarks
   libcli11-dev                                         # the wscpp command line
+  liburing-dev                                         # the io_uring floor in bench/ (not the library)
   clang libclang-rt-14-dev                             # libFuzzer (tests/fuzz, scripts/fuzz.sh)
   python3 python3-websockets                           # interop peer in the tests
   libwebsocketpp-dev                                   # websocketpp interop peer (tests only)
