@@ -7,7 +7,6 @@
 // each read one write of the bytes; only what the kernel did not take is kept (per
 // connection), and reading from that connection stops until it is written. Drive it with
 // `wsload PORT --raw`. Stop it with a signal.
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -21,6 +20,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "floor_listen.hpp"
 
 namespace {
 
@@ -78,36 +79,8 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     const int port = std::atoi(argv[1]);
     const std::string host = argc > 2 ? argv[2] : "127.0.0.1";
-    sockaddr_storage addr{};
-    socklen_t addr_len = 0;
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(static_cast<std::uint16_t>(port));
-        addr_len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(static_cast<std::uint16_t>(port));
-        addr_len = sizeof(sockaddr_in6);
-    } else {
-        std::fprintf(stderr, "floor_epoll_echo: bad address %s\n", host.c_str());
-        return 2;
-    }
-    const int lfd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(lfd, 1024) != 0) {
-        std::fprintf(stderr, "floor_epoll_echo: cannot listen on %s:%d: %s\n", host.c_str(), port, std::strerror(errno));
-        return 1;
-    }
-    sockaddr_storage bound{};
-    socklen_t blen = sizeof bound;
-    getsockname(lfd, reinterpret_cast<sockaddr*>(&bound), &blen);
-    const int actual = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    std::printf("floor_epoll_echo listening on %s:%d\n", host.c_str(), actual);
-    std::fflush(stdout);
+    const int lfd = bench::floor_listen("floor_epoll_echo", host, port, SOCK_NONBLOCK);
+    if (lfd < 0) return 1;
 
     g_ep = epoll_create1(EPOLL_CLOEXEC);
     set_events(lfd, EPOLLIN, EPOLL_CTL_ADD);
@@ -127,6 +100,7 @@ int main(int argc, char** argv) {
                 for (;;) {
                     const int cfd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (cfd < 0) break;
+                    const int one = 1;
                     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     if (static_cast<std::size_t>(cfd) >= g_conns.size()) g_conns.resize(static_cast<std::size_t>(cfd) + 1024);
                     g_conns[static_cast<std::size_t>(cfd)] = new Conn();

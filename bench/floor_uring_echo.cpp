@@ -20,7 +20,6 @@
 // It answers one question in numbers: how much of a server's CPU per message a ring saves over
 // the epoll floor (floor_epoll_echo) on the same load. It is a floor, not a design: ws-cpp does
 // not run on io_uring.
-#include <arpa/inet.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,6 +38,8 @@
 #include <deque>
 #include <string>
 #include <vector>
+
+#include "floor_listen.hpp"
 
 namespace {
 
@@ -228,31 +229,8 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     const int port = std::atoi(positional[0].c_str());
     const std::string host = positional.size() > 1 ? positional[1] : "127.0.0.1";
-    sockaddr_storage addr{};
-    socklen_t addr_len = 0;
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(static_cast<std::uint16_t>(port));
-        addr_len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(static_cast<std::uint16_t>(port));
-        addr_len = sizeof(sockaddr_in6);
-    } else {
-        std::fprintf(stderr, "floor_uring_echo: bad address %s\n", host.c_str());
-        return 2;
-    }
-    const int lfd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // accepted sockets inherit it
-    if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(lfd, 1024) != 0) {
-        std::fprintf(stderr, "floor_uring_echo: cannot listen on %s:%d: %s\n", host.c_str(), port,
-                     std::strerror(errno));
-        return 1;
-    }
+    const int lfd = bench::floor_listen("floor_uring_echo", host, port, 0);
+    if (lfd < 0) return 1;
 
     io_uring_params params{};
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN |
@@ -303,14 +281,6 @@ int main(int argc, char** argv) {
                               static_cast<int>(i));
     }
     io_uring_buf_ring_advance(g_br, static_cast<int>(kBuffers));
-
-    sockaddr_storage bound{};
-    socklen_t blen = sizeof bound;
-    getsockname(lfd, reinterpret_cast<sockaddr*>(&bound), &blen);
-    const int actual = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    std::printf("floor_uring_echo listening on %s:%d\n", host.c_str(), actual);
-    std::fflush(stdout);
 
     arm_accept(lfd);
 
