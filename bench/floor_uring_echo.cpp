@@ -123,17 +123,19 @@ void maybe_free(int fd) {
     g_conns[static_cast<std::size_t>(fd)] = nullptr;
 }
 
+// Shuts the connection down (once), then frees it if nothing of the ring refers to it any more.
 void start_close(int fd, Conn& c) {
-    if (c.closing) return;
-    c.closing = true;
-    // Ends the multishot receive and any send in flight.
-    if (g_fixed) {
-        io_uring_sqe* s = sqe();
-        io_uring_prep_shutdown(s, fd, SHUT_RDWR);
-        s->flags |= IOSQE_FIXED_FILE;
-        io_uring_sqe_set_data64(s, tag(kOther, fd));
-    } else {
-        shutdown(fd, SHUT_RDWR);
+    if (!c.closing) {
+        c.closing = true;
+        // Ends the multishot receive and any send in flight.
+        if (g_fixed) {
+            io_uring_sqe* s = sqe();
+            io_uring_prep_shutdown(s, fd, SHUT_RDWR);
+            s->flags |= IOSQE_FIXED_FILE;
+            io_uring_sqe_set_data64(s, tag(kOther, fd));
+        } else {
+            shutdown(fd, SHUT_RDWR);
+        }
     }
     maybe_free(fd);
 }
@@ -175,17 +177,17 @@ void on_recv(int fd, Conn& c, const io_uring_cqe& cqe) {
     } else if (cqe.res == -ENOBUFS) {
         if (!c.closing) g_starved.push_back(fd);  // re-armed once buffers came back
     } else {
-        start_close(fd, c);  // 0: the peer closed; < 0: an error
+        start_close(fd, c);  // 0: the peer closed; < 0: an error (may free c)
+        return;
     }
     if (!more && !c.closing && cqe.res > 0) arm_recv(fd, c);
-    maybe_free(fd);
+    maybe_free(fd);  // may free c
 }
 
 void on_send(int fd, Conn& c, const io_uring_cqe& cqe) {
     c.sending = false;
     if (cqe.res < 0) {
-        start_close(fd, c);
-        maybe_free(fd);
+        start_close(fd, c);  // may free c
         return;
     }
     Chunk& k = c.out.front();
