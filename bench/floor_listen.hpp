@@ -39,12 +39,16 @@ inline int floor_listen(const char* name, const std::string& host, int port, int
         return -1;
     }
     const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | socket_flags, 0);
+    if (fd < 0) {
+        std::fprintf(stderr, "%s: socket: %s\n", name, std::strerror(errno));
+        return -1;
+    }
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(fd, 1024) != 0) {
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(fd, 1024) != 0) {
         std::fprintf(stderr, "%s: cannot listen on %s:%d: %s\n", name, host.c_str(), port, std::strerror(errno));
-        if (fd >= 0) close(fd);
+        close(fd);
         return -1;
     }
     sockaddr_storage bound{};

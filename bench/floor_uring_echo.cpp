@@ -35,7 +35,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -58,8 +57,26 @@ struct Chunk {
     std::uint32_t off;
 };
 
+// Received buffers to send back, in order, the front one in flight. A vector with a read index
+// (emptied when all is sent) rather than a deque: libstdc++'s deque allocates 576 bytes when it
+// is constructed and a chunk every 42 entries as it cycles.
+struct Outbox {
+    std::vector<Chunk> chunks;
+    std::size_t head = 0;
+
+    bool empty() const { return head == chunks.size(); }
+    Chunk& front() { return chunks[head]; }
+    void push_back(const Chunk& k) { chunks.push_back(k); }
+    void pop_front() {
+        if (++head == chunks.size()) {
+            chunks.clear();
+            head = 0;
+        }
+    }
+};
+
 struct Conn {
-    std::deque<Chunk> out;  // received buffers to send back, front one in flight
+    Outbox out;
     bool sending = false;
     bool recv_armed = false;
     bool closing = false;
@@ -111,7 +128,7 @@ void send_front(int fd, Conn& c) {
 void maybe_free(int fd) {
     Conn* c = g_conns[static_cast<std::size_t>(fd)];
     if (c == nullptr || !c->closing || c->sending || c->recv_armed) return;
-    for (const Chunk& k : c->out) give_back(k.bid);
+    for (; !c->out.empty(); c->out.pop_front()) give_back(c->out.front().bid);
     if (g_fixed) {
         io_uring_sqe* s = sqe();
         io_uring_prep_close_direct(s, static_cast<unsigned>(fd));
