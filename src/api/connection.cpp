@@ -99,16 +99,6 @@ void Connection::start_client(std::unique_ptr<Handler> handler, const std::strin
 
 // ---- Sender calls --------------------------------------------------------------------------
 
-Result<> Connection::send(const Message& msg, bool utf8_known) {
-    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
-    const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
-    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) [[unlikely]]
-        return refuse(msg.size(), pending);
-    auto r = utf8_known ? session_.send_validated(msg.opcode(), msg.bytes()) : session_.send(msg);
-    after_session();
-    return r;
-}
-
 Error Connection::refuse(std::size_t size, std::size_t pending) {
     if (size + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) {
         return Error(ErrorKind::Capacity, "message of " + std::to_string(size) + " bytes is larger than max_output_buffer");

@@ -61,7 +61,7 @@ public:
     // Sender calls, on the loop thread.
     // `utf8_known`: the caller already validated a text message (broadcast does it once for
     // every connection; a queued command was validated on its sender's thread).
-    Result<> send(const Message& msg, bool utf8_known = false);
+    Result<> send(const Message& msg, bool utf8_known = false);  // inline, in runtime.hpp
     Result<> close(CloseCode code, std::string_view reason);
     Result<> ping(std::string_view payload);
     Result<> pong(std::string_view payload);

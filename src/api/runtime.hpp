@@ -126,4 +126,16 @@ private:
     std::uint64_t shutdown_deadline_ = 0;
 };
 
+// Every message a handler sends on the loop thread passes here (through Runtime::send): inline,
+// so that a send is one call (to the Session) below the Sender.
+inline Result<> Connection::send(const Message& msg, bool utf8_known) {
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
+    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) [[unlikely]]
+        return refuse(msg.size(), pending);
+    auto r = utf8_known ? session_.send_validated(msg.opcode(), msg.bytes()) : session_.send(msg);
+    after_session();
+    return r;
+}
+
 }  // namespace ws::detail

@@ -199,8 +199,11 @@ void Loop::on_prepare(uv_prepare_t* handle) { static_cast<Loop*>(handle->data)->
 void Loop::on_check(uv_check_t* handle) { static_cast<Loop*>(handle->data)->flush_all(); }
 
 void Loop::flush_all() {
-    // A flush can fail a stream whose owner then writes to others; loop until quiet.
-    while (!dirty_.empty()) {
+    // A flush can fail a stream whose owner then writes to others; loop until quiet. The
+    // stream that holds the cork sends it first (its flush was not scheduled for that).
+    for (;;) {
+        if (cork_owner_ != nullptr) cork_owner_->uncork();
+        if (dirty_.empty()) break;
         flushing_.swap(dirty_);
         for (std::size_t i = 0; i < flushing_.size(); ++i) {
             if (Stream* s = flushing_[i]) s->flush();

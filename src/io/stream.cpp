@@ -308,16 +308,17 @@ void Stream::commit(std::size_t n) {
     // may be handled in one iteration before our flush runs: check the pause threshold as
     // output accumulates, so the overshoot is at most one read's worth. (What is buffered is
     // the cork's bytes while we hold it, else our own: see buffered_amount.)
-    std::size_t buffered;
+    // Corked bytes need no flush of ours: the loop sends the cork at the end of the iteration
+    // (or the next stream to take it sends them first), and uncork asks for our flush only if
+    // there is more to do than the write.
     if (corked()) [[likely]] {
         ByteBuffer& cork = loop_.cork();
-        cork.grow_size(n);  // published to other threads when flushed
-        buffered = cork.size();
-    } else {
-        busy_->out.grow_size(n);
-        buffered = own_bytes();
+        cork.grow_size(n);  // published to other threads when sent
+        if (pause_threshold_ != 0 && !paused_ && cork.size() > pause_threshold_) apply_back_pressure();
+        return;
     }
-    if (pause_threshold_ != 0 && !paused_ && buffered > pause_threshold_) apply_back_pressure();
+    busy_->out.grow_size(n);
+    if (pause_threshold_ != 0 && !paused_ && own_bytes() > pause_threshold_) apply_back_pressure();
     if (!flush_scheduled_) schedule_flush();
 }
 
@@ -447,9 +448,12 @@ void Stream::uncork() {
     loop_.set_cork_owner(nullptr);
     if (cork.empty()) return;
     if (const int rc = send_buffer(cork); rc < 0) busy().deferred_error = rc;
-    // Errors, drain notices and shutdown are handled in our own flush (still scheduled: the
-    // commit that filled the cork scheduled it), not inside another stream's write.
-    schedule_flush();
+    update_mirror();
+    // The common case ends here: all of it went out and nothing waits for it. An error, a
+    // write left waiting, paused reading, a drain notice or a shutdown is handled in our own
+    // flush, not inside another stream's read or the loop's sweep.
+    if ((busy_ && busy_->deferred_error != 0) || waiting() || paused_ || drain_notice_ || want_shutdown_)
+        schedule_flush();
 }
 
 void Stream::flush() {

@@ -77,6 +77,9 @@ public:
     // before each read until it has none. Costs nothing to a stream that never calls it.
     void want_read_target() noexcept { ask_target_ = true; }
 
+    // Sends this stream's bytes from the cork buffer now (another stream needs it, or the loop
+    // ends its iteration), and schedules this stream's flush only if that leaves more to do.
+    void uncork();
     // proto::Output: the corked output buffer.
     std::uint8_t* prepare(std::size_t n) override;
     void commit(std::size_t n) override;
@@ -145,8 +148,6 @@ private:
     bool waiting() const noexcept { return writing_; }  // a write waits for the socket to become writable
     Busy& busy();
     ByteBuffer& own_output();  // our own buffer (allocating the out-of-line state)
-    // Sends this stream's bytes from the cork buffer now (another stream needs it).
-    void uncork();
     // Sends `buf` (our own or the cork): what the kernel takes now; the rest waits, in the
     // buffer it is in (taken over, not copied), for the socket to be writable. Leaves `buf`
     // empty. 0 or a negative errno.

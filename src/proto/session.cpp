@@ -97,8 +97,7 @@ static_assert(sizeof(Session) <= 5 * sizeof(void*) + 8, "Session grew: move the 
 
 // ---- input -------------------------------------------------------------------------------
 
-std::size_t Session::feed(std::span<std::uint8_t> data) {
-    std::size_t used = 0;
+std::size_t Session::feed_rest(std::span<std::uint8_t> data, std::size_t used) {
     if (state_ == State::Handshake) used = feed_handshake(data);
     if (used < data.size() && (state_ == State::Open || state_ == State::CloseSent)) {
         used += feed_frames(data.data() + used, data.size() - used);
@@ -111,44 +110,50 @@ std::size_t Session::feed(std::span<std::uint8_t> data) {
 // the frame and message limits, and all here. It passes every check of check_header and needs
 // nothing frame_in_place does beyond unmasking, validating and delivering, so it is decoded
 // and checked here in a few tests on its first two bytes. Anything else (and everything when
-// frame hooks are on) takes the general path below, which decides the same way.
-bool Session::whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used) {
-    if (avail < 2) return false;
-    const std::uint8_t b0 = p[0];
-    const std::uint8_t b1 = p[1];
-    if (b0 != 0x81 && b0 != 0x82) return false;  // FIN, no RSV, text or binary
-    const bool masked = (b1 & 0x80) != 0;
-    if (masked != (role_ == Role::Server)) return false;
-    std::size_t len = b1 & 0x7F;
-    std::size_t head = 2;
-    if (len == 126) {
-        if (avail < 4) return false;
-        len = (std::size_t{p[2]} << 8) | p[3];
-        head = 4;
-    } else if (len == 127) {
-        return false;
+// frame hooks are on) takes the general path below, which decides the same way. One call
+// handles the whole run of such frames a read brings, so the call's own cost is paid once
+// per read, not once per message.
+std::size_t Session::whole_data_frames(std::uint8_t* p, std::size_t n) {
+    const std::uint8_t mask_bit = role_ == Role::Server ? 0x80 : 0x00;
+    const std::uint64_t limit = std::min(config_.max_frame_size, config_.max_message_size);
+    std::size_t i = 0;
+    while (n - i >= 2) {
+        std::uint8_t* const f = p + i;
+        const std::uint8_t b0 = f[0];
+        const std::uint8_t b1 = f[1];
+        if (b0 != 0x81 && b0 != 0x82) break;   // FIN, no RSV, text or binary
+        if ((b1 & 0x80) != mask_bit) break;    // masked exactly when a client sent it
+        std::size_t len = b1 & 0x7F;
+        std::size_t head = 2;
+        if (len == 126) {
+            if (n - i < 4) break;
+            len = (std::size_t{f[2]} << 8) | f[3];
+            head = 4;
+        } else if (len == 127) {
+            break;
+        }
+        const std::size_t key_at = head;
+        if (mask_bit != 0) head += 4;
+        if (n - i < head || n - i - head < len || len > limit) break;
+        std::uint8_t* payload = f + head;
+        if (mask_bit != 0) {
+            MaskKey key;
+            std::memcpy(key.data(), f + key_at, 4);
+            unmask(payload, len, key);
+        }
+        i += head + len;
+        const bool text = b0 == 0x81;
+        if (text && !is_valid_utf8(payload, len)) [[unlikely]] {
+            invalid_text();
+            break;
+        }
+        const std::string_view data(reinterpret_cast<const char*>(payload), len);
+        Message message = text ? Message::text_view(data) : Message::binary_view(data);
+        message.utf8_checked_ = text;
+        // The handler may have closed the session (or the peer's frame may end it): stop here.
+        if (!check(events_.on_message(message)) || (state_ != State::Open && state_ != State::CloseSent)) break;
     }
-    const std::size_t key_at = head;
-    if (masked) head += 4;
-    if (avail < head || avail - head < len) return false;
-    if (len > config_.max_frame_size || len > config_.max_message_size) return false;
-    std::uint8_t* payload = p + head;
-    if (masked) {
-        MaskKey key;
-        std::memcpy(key.data(), p + key_at, 4);
-        unmask(payload, len, key);
-    }
-    used = head + len;
-    const bool text = b0 == 0x81;
-    if (text && !is_valid_utf8(payload, len)) [[unlikely]] {
-        invalid_text();
-        return true;
-    }
-    const std::string_view data(reinterpret_cast<const char*>(payload), len);
-    Message message = text ? Message::text_view(data) : Message::binary_view(data);
-    message.utf8_checked_ = text;
-    (void)check(events_.on_message(message));
-    return true;
+    return i;
 }
 
 void Session::invalid_text() { (void)protocol_error("text message is not valid UTF-8", CloseCode::Invalid); }
@@ -157,13 +162,10 @@ std::size_t Session::feed_frames(std::uint8_t* p, std::size_t n) {
     std::size_t i = 0;
     while (i < n && (state_ == State::Open || state_ == State::CloseSent)) {
         // Outside any frame or message, with no hooks to show frames to: a run of the common
-        // whole data frames, each checked and delivered by whole_data_frame.
+        // whole data frames, each checked and delivered by whole_data_frames.
         if (const Receive* partial = receive_state(); !frame_hooks_ && (partial == nullptr || !partial->busy())) [[likely]] {
-            std::size_t used = 0;
-            while (whole_data_frame(p + i, n - i, used)) {
-                i += used;
-                if (i == n || (state_ != State::Open && state_ != State::CloseSent)) return i;
-            }
+            i += whole_data_frames(p + i, n - i);
+            if (i == n || (state_ != State::Open && state_ != State::CloseSent)) return i;
         }
         FrameHeader h;
         DecodeResult r;

@@ -143,7 +143,17 @@ public:
     // Processes received bytes. The bytes are modified (unmasked in place). Returns the number
     // of bytes consumed: all of them, unless the Session reached Closed, after which input is
     // ignored.
-    std::size_t feed(std::span<std::uint8_t> data);
+    // Inline, for every read's common case: an open session with no frame hooks, between
+    // frames, whose read holds whole data frames only (feed_rest does everything else).
+    std::size_t feed(std::span<std::uint8_t> data) {
+        std::size_t used = 0;
+        if (const Receive* rx = receive_state(); state_ == State::Open && !frame_hooks_ &&
+                                                 (rx == nullptr || !rx->busy())) [[likely]] {
+            used = whole_data_frames(data.data(), data.size());
+            if (used == data.size()) return used;
+        }
+        return feed_rest(data, used);
+    }
     // Large payloads read where they are assembled, not copied there from the driver's read
     // buffer. While the rest of an incoming data frame that no extension transforms is at
     // least config.direct_read_min bytes, this is room at the end of the message being assembled, at
@@ -245,10 +255,14 @@ private:
 
     // Frames.
     struct Receive;
+    // feed() from byte `used` on: the handshake, partial frames, control frames, the rest.
+    std::size_t feed_rest(std::span<std::uint8_t> data, std::size_t used);
     std::size_t feed_frames(std::uint8_t* p, std::size_t n);
-    // The common whole data frame at p: decoded, checked and delivered, `used` set; false (and
-    // nothing done) for any other frame. Only outside a frame or message, with frame hooks off.
-    bool whole_data_frame(std::uint8_t* p, std::size_t avail, std::size_t& used);
+    // The run of common whole data frames at p: each decoded, checked and delivered; returns
+    // the bytes they took, stopping before any other frame (which it leaves untouched), or
+    // after the one that ended the session. Only outside a frame or message, with frame hooks
+    // off.
+    std::size_t whole_data_frames(std::uint8_t* p, std::size_t n);
     [[gnu::cold, gnu::noinline]] void invalid_text();
     // The rules a frame's header must pass (RFC 6455 5.1-5.5, the size limits) before any of
     // its payload is looked at. These and the functions below return false once failed.
@@ -278,6 +292,9 @@ private:
     // Output.
     void write_frame(bool fin, std::uint8_t rsv, OpCode op, std::string_view payload);
     Result<> send_control(OpCode op, std::string_view payload);
+    // send_validated's every case but the common one (held before open, dropped after close,
+    // or through hooks, extension and fragmentation).
+    [[gnu::noinline]] Result<> send_other(OpCode op, std::string_view payload);
     Result<> send_now(OpCode op, std::string_view payload);
     void send_close_frame(CloseCode code, std::string_view reason);
     void write_raw(std::string_view bytes);

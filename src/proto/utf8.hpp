@@ -6,12 +6,17 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ws::proto {
 
 // Whole-buffer check (SIMD, through simdjson with runtime CPU dispatch).
 bool validate_utf8(const std::uint8_t* data, std::size_t len) noexcept;
-// The same, with the common short ASCII text answered inline (a call costs more than the
-// check below 16 bytes).
+// The same, with the common short ASCII text answered inline (up to 256 bytes, a call and
+// the validator's dispatch cost more than the ASCII test); anything else, or any text with a
+// byte above 0x7F, goes to validate_utf8.
 inline bool is_valid_utf8(const std::uint8_t* data, std::size_t len) noexcept {
     if (len <= 16) {
         std::uint64_t a = 0;
@@ -24,6 +29,15 @@ inline bool is_valid_utf8(const std::uint8_t* data, std::size_t len) noexcept {
         }
         if (((a | b) & 0x8080808080808080ull) == 0) return true;
     }
+#if defined(__SSE2__)
+    else if (len <= 256) {
+        // The last 16 bytes first (they overlap the loop's when len is not a multiple of 16).
+        __m128i any = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + len - 16));
+        for (std::size_t i = 0; i + 16 <= len; i += 16)
+            any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i)));
+        if (_mm_movemask_epi8(any) == 0) return true;
+    }
+#endif
     return validate_utf8(data, len);
 }
 inline bool is_valid_utf8(std::string_view s) noexcept {

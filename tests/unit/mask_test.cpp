@@ -53,6 +53,24 @@ TEST(Mask, ApplyMaskMatchesNaiveXorForEveryLengthAndPhase) {
     }
 }
 
+TEST(Mask, InlineUnmaskMatchesNaiveXorAtEveryLengthAndOffset) {
+    // unmask() does payloads up to kInlineUnmaskMax itself (16-byte steps, then 8, then
+    // bytes) and hands longer ones to apply_mask: both sides of that edge, every alignment,
+    // and not a byte outside the range touched.
+    for (std::size_t offset = 0; offset < 16; ++offset) {
+        for (std::size_t len = 0; len <= kInlineUnmaskMax + 40; ++len) {
+            const Bytes original = pattern(offset + len + 16, static_cast<std::uint8_t>(len + offset));
+            Bytes buf = original;
+            unmask(buf.data() + offset, len, kKey);
+            for (std::size_t i = 0; i < buf.size(); ++i) {
+                const bool inside = i >= offset && i < offset + len;
+                const std::uint8_t want = inside ? static_cast<std::uint8_t>(original[i] ^ kKey[(i - offset) % 4]) : original[i];
+                ASSERT_EQ(buf[i], want) << "offset " << offset << " len " << len << " i " << i;
+            }
+        }
+    }
+}
+
 TEST(Mask, ApplyMaskOnUnalignedPointersTouchesOnlyItsRange) {
     for (std::size_t offset = 0; offset < 16; ++offset) {
         for (std::size_t len : {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 63u, 64u, 65u, 127u, 200u, 255u, 256u, 257u, 291u, 383u, 1029u, 4100u}) {

@@ -178,6 +178,24 @@ TEST(Utf8, InvalidBytesDeepInsideLongAsciiText) {
     }
 }
 
+TEST(Utf8, ShortTextWithOneNonAsciiSequenceAtEveryPosition) {
+    // is_valid_utf8 answers ASCII text up to 256 bytes inline and sends anything with a byte
+    // above 0x7F to the full validator: one sequence at every position of every length up to
+    // past that edge must get the validator's verdict, never the ASCII answer.
+    for (std::size_t len = 0; len <= 272; ++len) {
+        const std::string ascii(len, 'a');
+        ASSERT_TRUE(is_valid_utf8(ascii)) << len;
+        for (std::size_t pos = 0; pos <= len; ++pos) {
+            for (const char* seq : {"\xFF", "\x80", "\xC3", "\xED\xA0\x80", "\xC3\xA9", "\xE2\x82\xAC"}) {
+                std::string s = ascii;
+                s.insert(pos, seq);
+                const bool want = reference(bytes(s)) == Verdict::Valid;
+                ASSERT_EQ(is_valid_utf8(s), want) << "len " << len << " at " << pos << ": " << hex(bytes(seq));
+            }
+        }
+    }
+}
+
 TEST(Utf8, ExhaustiveOneAndTwoByteInputs) {
     for (unsigned a = 0; a < 256; ++a) {
         const Bytes one{static_cast<std::uint8_t>(a)};
