@@ -1,9 +1,10 @@
+// ws::io::Stream: its socket, the corked and own output, writing, back pressure and closing.
+// Reading is stream_read.cpp, connecting stream_connect.cpp.
 #include "io/stream.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
@@ -17,77 +18,26 @@
 
 #include "io/address.hpp"
 #include "io/loop.hpp"
+#include "io/socket_calls.hpp"
 #include "io/stream_state.hpp"
 
 namespace ws::io {
+
+using sys::send_some;
+using sys::sendv_some;
 
 namespace {
 // An output buffer that grew past this for a burst is released once it drains, so an idle
 // connection does not keep a large buffer.
 constexpr std::size_t kKeepOutputCapacity = 64u << 10;
-// Reads per readiness event while each one fills the loop's buffer (as libuv does), so that a
-// fast sender is drained without starving the other connections.
-constexpr int kMaxReadsPerEvent = 32;
 // A write larger than this takes the copying path (one send of at most 1 GiB at a time).
 constexpr std::size_t kMaxGatherBody = 1u << 30;
-
-// The socket calls go through syscall(2) rather than glibc's read/send wrappers: those are
-// thread-cancellation points and switch asynchronous cancellation on and off around every
-// call, which cost 1.4 % of the server's CPU at 16-byte echoes. Nothing here is ever
-// cancelled. Under ThreadSanitizer the wrappers stay: its interceptors turn a socket's send
-// and read into the happens-before edge between two threads that talk through it.
-#if defined(__SANITIZE_THREAD__)
-#define WS_THREAD_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WS_THREAD_SANITIZER 1
-#endif
-#endif
-#ifdef WS_THREAD_SANITIZER
-ssize_t sys_read(int fd, std::uint8_t* data, std::size_t size) noexcept { return ::read(fd, data, size); }
-ssize_t sys_readv(int fd, const iovec* iov, int count) noexcept { return ::readv(fd, iov, count); }
-ssize_t sys_sendto(int fd, const std::uint8_t* data, std::size_t size, int flags) noexcept {
-    return ::send(fd, data, size, flags);
-}
-ssize_t sys_sendmsg(int fd, const msghdr* msg, int flags) noexcept { return ::sendmsg(fd, msg, flags); }
-#else
-ssize_t sys_read(int fd, std::uint8_t* data, std::size_t size) noexcept { return syscall(SYS_read, fd, data, size); }
-ssize_t sys_readv(int fd, const iovec* iov, int count) noexcept { return syscall(SYS_readv, fd, iov, count); }
-ssize_t sys_sendto(int fd, const std::uint8_t* data, std::size_t size, int flags) noexcept {
-    return syscall(SYS_sendto, fd, data, size, flags, nullptr, 0);
-}
-ssize_t sys_sendmsg(int fd, const msghdr* msg, int flags) noexcept { return syscall(SYS_sendmsg, fd, msg, flags); }
-#endif
-
-// send(2) without SIGPIPE: n bytes taken (0 when the socket is full), or a negative errno.
-ssize_t send_some(int fd, const std::uint8_t* data, std::size_t size) noexcept {
-    for (;;) {
-        const ssize_t n = sys_sendto(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) return n;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        return -errno;
-    }
-}
 
 // The bytes of a gathered write before its last piece (the body).
 std::size_t bytes_before_body(const iovec* iov, std::size_t count) noexcept {
     std::size_t n = 0;
     for (std::size_t i = 0; i + 1 < count; ++i) n += iov[i].iov_len;
     return n;
-}
-
-ssize_t sendv_some(int fd, iovec* iov, std::size_t count) noexcept {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    for (;;) {
-        const ssize_t n = sys_sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) return n;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        return -errno;
-    }
 }
 
 }  // namespace
@@ -173,105 +123,6 @@ int Stream::update_watch(bool recheck) {
     busy().deferred_error = rc;
     schedule_flush();
     return rc;
-}
-
-// ---- reading -------------------------------------------------------------------------------
-
-int Stream::start_reading() {
-    if (reading_ || closing_ || paused_) return 0;
-    reading_ = true;
-    const int rc = update_watch();
-    if (rc < 0) reading_ = false;
-    return rc;
-}
-
-void Stream::resume_reading() {
-    paused_ = false;
-    start_reading();
-}
-
-void Stream::stop_reading() {
-    if (!reading_) return;
-    reading_ = false;
-    update_watch();
-}
-
-void Stream::set_nodelay(bool on) {
-    if (fd_ < 0) return;
-    int value = on ? 1 : 0;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, sizeof(value));
-}
-
-void Stream::on_events(std::uint32_t events) {
-    if (closing_) return;  // closed earlier in this dispatch
-    constexpr std::uint32_t kFailed = EPOLLERR | EPOLLHUP;
-    if (connecting_) {
-        if ((events & (EPOLLOUT | kFailed)) != 0) finish_connect();
-        return;
-    }
-    if (waiting() && (events & (EPOLLOUT | kFailed)) != 0) {
-        write_more();  // a failure shows as the send's error
-        if (closing_) return;
-    }
-    // A FIN, a reset or an error: read until the read that reports it.
-    if (reading_ && (events & (EPOLLIN | kFailed | EPOLLRDHUP)) != 0) read_ready((events & (kFailed | EPOLLRDHUP)) != 0);
-}
-
-void Stream::read_ready(bool until_end) {
-    const auto buf = loop_.read_buffer();
-    for (int i = 0; i < kMaxReadsPerEvent && reading_ && !closing_; ++i) {
-        loop_.count_read();
-        if (ask_target_) [[unlikely]] {
-            const int more = read_into_target(buf);
-            if (more < 0 || (more == 0 && !until_end)) return;
-            continue;
-        }
-        const ssize_t n = sys_read(fd_, buf.data(), buf.size());
-        if (n > 0) {
-            uncork_others();
-            handler_.on_read({buf.data(), static_cast<std::size_t>(n)});
-            if (static_cast<std::size_t>(n) < buf.size() && !until_end) return;  // the socket is empty
-            continue;
-        }
-        if (read_ended(n)) return;
-    }
-    // The read cap was reached with the socket perhaps still holding data: no new edge may
-    // come for it, so ask the set to check it again (it reports it at once if readable).
-    if (reading_ && !closing_) (void)update_watch(true);  // a failure is reported by our flush
-}
-
-int Stream::read_into_target(std::span<std::uint8_t> buf) {
-    // The rest of a large payload is read where it is assembled, and what follows it into the
-    // loop's buffer, in one call.
-    const std::span<std::uint8_t> room = handler_.read_target(buf.size());
-    if (room.empty()) ask_target_ = false;
-    const iovec iov[2] = {{room.data(), room.size()}, {buf.data(), buf.size()}};
-    const ssize_t n = sys_readv(fd_, iov, 2);
-    if (n <= 0) return read_ended(n) ? -1 : 1;
-    uncork_others();
-    auto got = static_cast<std::size_t>(n);
-    const std::size_t there = std::min(got, room.size());
-    if (there != 0) {
-        handler_.on_read_direct(there);
-        got -= there;
-        if (closing_) return -1;
-    }
-    if (got != 0) handler_.on_read({buf.data(), got});
-    return static_cast<std::size_t>(n) == room.size() + buf.size() ? 1 : 0;  // 0: the socket is empty
-}
-
-bool Stream::read_ended(ssize_t n) {
-    if (n == 0) {
-        stop_reading();
-        handler_.on_eof();
-        return true;
-    }
-    if (errno == EINTR) return false;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    const int error = -errno;
-    stop_reading();
-    handler_.on_io_error(error);
-    return true;
 }
 
 // ---- writing -------------------------------------------------------------------------------
