@@ -298,6 +298,10 @@ void Stream::uncork() {
     ByteBuffer& cork = loop_.cork();
     loop_.set_cork_owner(nullptr);
     if (cork.empty()) return;
+    if (closing_ || fd_ < 0) {  // nowhere to send them (as in flush): dropped
+        cork.clear();
+        return;
+    }
     if (const int rc = send_buffer(cork); rc < 0) busy().deferred_error = rc;
     update_mirror();
     // The common case ends here: all of it went out and nothing waits for it. An error, a

@@ -1,7 +1,10 @@
 // ws::io::Stream, the reading half: readiness events, reads into the loop's buffer (or, for
 // the rest of a large payload, where the message is assembled), end of stream and read
 // errors. Writing and closing are stream.cpp.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>

@@ -70,23 +70,25 @@ Result<> Session::send(OpCode op, std::string_view payload) {
 
 namespace {
 
+// Copies len bytes, sizeof(Word) <= len <= 2 * sizeof(Word), with two word moves that overlap
+// when len is below twice the word.
+template <class Word>
+inline void copy_two_words(std::uint8_t* dst, const char* src, std::size_t len) noexcept {
+    Word head;
+    Word tail;
+    std::memcpy(&head, src, sizeof(Word));
+    std::memcpy(&tail, src + len - sizeof(Word), sizeof(Word));
+    std::memcpy(dst, &head, sizeof(Word));
+    std::memcpy(dst + len - sizeof(Word), &tail, sizeof(Word));
+}
+
 // Copies a payload of at most 16 bytes with a few overlapping word moves: for the messages
 // most traffic is made of, a call to memcpy costs more than the copy.
 inline void copy_short(std::uint8_t* dst, const char* src, std::size_t len) noexcept {
     if (len >= 8) {
-        std::uint64_t a;
-        std::uint64_t b;
-        std::memcpy(&a, src, 8);
-        std::memcpy(&b, src + len - 8, 8);
-        std::memcpy(dst, &a, 8);
-        std::memcpy(dst + len - 8, &b, 8);
+        copy_two_words<std::uint64_t>(dst, src, len);
     } else if (len >= 4) {
-        std::uint32_t a;
-        std::uint32_t b;
-        std::memcpy(&a, src, 4);
-        std::memcpy(&b, src + len - 4, 4);
-        std::memcpy(dst, &a, 4);
-        std::memcpy(dst + len - 4, &b, 4);
+        copy_two_words<std::uint32_t>(dst, src, len);
     } else {
         for (std::size_t i = 0; i < len; ++i) dst[i] = static_cast<std::uint8_t>(src[i]);
     }

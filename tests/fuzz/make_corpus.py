@@ -37,6 +37,7 @@ FEW_HEADERS = 0x80
 PROTOCOLS = 0x100
 SWEEP = 0x200
 DIRECT = 0x400
+NO_HOOKS = 0x800
 
 
 def frame(op, payload=b"", fin=True, rsv=0, mask=None, announce=None):
@@ -184,6 +185,15 @@ def session_server_seeds():
     s["direct-reads"] = session_seed(
         DIRECT, 8, r + cf(TEXT, "caf\u00e9 " * 40) + cf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
         + cf(PING, "p") + cf(CONT, b"m" * 200) + cf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
+    # Frame hooks off: runs of whole data frames (7- and 16-bit lengths, text and binary) take
+    # the one-call path, broken by a ping, a fragment, a frame split across reads and, last,
+    # invalid UTF-8 inside a run.
+    s["no-hooks-runs"] = session_seed(
+        NO_HOOKS, 9, r + b"".join(cf(TEXT if i % 2 else BINARY, "x" * (i * 9 % 140)) for i in range(24))
+        + cf(PING, "p") + cf(TEXT, "frag", fin=False) + cf(CONT, "ment") + cf(BINARY, b"\x00" * 300)
+        + cf(TEXT, "ok") + cf(TEXT, b"abc\xed\xa0\x80") + cf(TEXT, "never delivered"))
+    s["no-hooks-split-everywhere"] = session_seed(
+        NO_HOOKS, 0xFFFFFFFF, r + cf(TEXT, "tiny") + cf(BINARY, "pieces") + cf(CLOSE, close_payload(1000)))
     return s
 
 
@@ -240,6 +250,10 @@ def session_client_seeds():
     s["direct-reads"] = session_seed(
         DIRECT, 27, r + sf(TEXT, "caf\u00e9 " * 40) + sf(BINARY, bytes(i & 0xFF for i in range(300)), fin=False)
         + sf(PING, "p") + sf(CONT, b"m" * 200) + sf(TEXT, b"ok " * 30 + b"\xc0\xaf" + b"never" * 20))
+    s["no-hooks-runs"] = session_seed(
+        NO_HOOKS, 9, r + b"".join(sf(TEXT if i % 2 else BINARY, "x" * (i * 9 % 140)) for i in range(24))
+        + sf(PING, "p") + sf(TEXT, "frag", fin=False) + sf(CONT, "ment") + sf(BINARY, b"\x00" * 300)
+        + sf(TEXT, "ok") + sf(TEXT, b"abc\xed\xa0\x80") + sf(TEXT, "never delivered"))
     return s
 
 

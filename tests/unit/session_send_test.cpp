@@ -32,6 +32,28 @@ TEST(SessionSend, SendWritesUnmaskedFrames) {
     EXPECT_EQ(frames[3].payload, std::string(300, 'b'));
 }
 
+TEST(SessionSend, EveryShortPayloadLengthIsWrittenExactly) {
+    // The open server's common send copies payloads up to 16 bytes with overlapping word moves
+    // and longer ones with memcpy, after a 2- or 4-byte header: every length across those
+    // edges (and the 7-bit/16-bit length edge) comes out whole, in order, with nothing extra.
+    Server p;
+    p.open_server();
+    p.s().set_frame_hooks(false);  // as for a handler without frame hooks: the common path
+    std::vector<std::string> sent;
+    for (std::size_t len = 0; len <= 130; ++len) {
+        std::string payload(len, '\0');
+        for (std::size_t i = 0; i < len; ++i) payload[i] = static_cast<char>('A' + (i * 7 + len) % 26);
+        sent.push_back(payload);
+        ASSERT_TRUE(p.s().send(len % 2 ? OpCode::Text : OpCode::Binary, payload).ok()) << len;
+    }
+    const auto frames = frames_of(p);
+    ASSERT_EQ(frames.size(), sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        EXPECT_EQ(frames[i].payload, sent[i]) << "length " << i;
+        EXPECT_EQ(frames[i].opcode, static_cast<std::uint8_t>(i % 2 ? OpCode::Text : OpCode::Binary)) << "length " << i;
+    }
+}
+
 TEST(SessionSend, SendRejectsInvalidTextAndNonDataOpcodes) {
     Server p;
     p.open_server();
