@@ -3,7 +3,8 @@
 // Input layout:
 //   bytes 0-3   configuration word (see the kCfg* bits below): limits, auto-pong, outgoing
 //               fragmentation, the toy extension, sends before the handshake, max headers,
-//               the idle sweep between reads, reads into the Session's direct-read room
+//               the idle sweep between reads, reads into the Session's direct-read room,
+//               frame hooks off (the common paths)
 //   bytes 4-7   seed of the choices: where the stream is cut into feed() calls, and how every
 //               callback answers (send, close, ping, drop or rewrite a frame, return an error)
 //   bytes 8-    the byte stream a peer sends: a request head (server) or a response head
