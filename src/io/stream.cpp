@@ -165,11 +165,11 @@ void Stream::commit(std::size_t n) {
     if (corked()) [[likely]] {
         ByteBuffer& cork = loop_.cork();
         cork.grow_size(n);  // published to other threads when sent
-        if (pause_threshold_ != 0 && !paused_ && cork.size() > pause_threshold_) apply_back_pressure();
+        pause_if_over(cork.size());
         return;
     }
     busy_->out.grow_size(n);
-    if (pause_threshold_ != 0 && !paused_ && own_bytes() > pause_threshold_) apply_back_pressure();
+    pause_if_over(own_bytes());
     if (!flush_scheduled_) schedule_flush();
 }
 
@@ -227,7 +227,7 @@ void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uin
         cork.clear();
         loop_.set_cork_owner(nullptr);
     }
-    if (pause_threshold_ != 0 && !paused_ && buffered_amount() > pause_threshold_) apply_back_pressure();
+    pause_if_over(buffered_amount());
     schedule_flush();
 }
 

@@ -175,6 +175,10 @@ private:
         if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
     }
     void apply_back_pressure();
+    // As output accumulates (`buffered` bytes now): stop reading once over the threshold.
+    void pause_if_over(std::size_t buffered) {
+        if (pause_threshold_ != 0 && !paused_ && buffered > pause_threshold_) apply_back_pressure();
+    }
     void start_shutdown();
     void schedule_flush();
     void try_next_address(int last_error);

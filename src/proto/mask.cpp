@@ -43,18 +43,8 @@ inline std::size_t xor_from(std::uint8_t* dst, const std::uint8_t* src, std::siz
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 32), _mm_xor_si128(c, k128));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 48), _mm_xor_si128(d, k128));
     }
-    for (; i + 16 <= len; i += 16) {
-        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_xor_si128(a, k128));
-    }
 #endif
-    const std::uint64_t k64 = (static_cast<std::uint64_t>(k32) << 32) | k32;
-    for (; i + 8 <= len; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, src + i, 8);
-        w ^= k64;
-        std::memcpy(dst + i, &w, 8);
-    }
+    i = xor_words(dst, src, i, len, k32);
     for (std::size_t j = 0; i < len; ++i, ++j) dst[i] = src[i] ^ key[(phase + j) & 3];
     return (phase + len) & 3;
 }
