@@ -25,12 +25,13 @@ std::string error_message(int uv_code) {
     return std::string(uv_err_name(uv_code)) + ": " + uv_strerror(uv_code);
 }
 
-Loop::Loop(std::size_t read_buffer_size)
+Loop::Loop(std::size_t read_buffer_size, std::size_t read_budget)
     : loop_(std::make_unique<uv_loop_t>()),
       prepare_(std::make_unique<uv_prepare_t>()),
       check_(std::make_unique<uv_check_t>()),
       read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size),
+      read_budget_(std::max<std::size_t>(read_budget, 1)),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       events_(std::make_unique<epoll_event[]>(kMaxEvents)),
       idle_(std::make_unique<uv_idle_t>()) {

@@ -162,7 +162,7 @@ private:
     // One read while the handler may have room for its first bytes (want_read_target): those
     // land there, the rest in `buf`. 1: the socket may hold more; 0: it is empty (a short
     // read); -1: this event's reads are over (EOF, an error, EAGAIN, or the stream closing).
-    [[gnu::noinline]] int read_into_target(std::span<std::uint8_t> buf);
+    [[gnu::noinline]] int read_into_target(std::span<std::uint8_t> buf, std::size_t& taken);
     // After a read that returned `n` <= 0: reports EOF or an error; true when this readiness
     // event's reads are over (EOF, an error, or the socket is empty).
     bool read_ended(ssize_t n);

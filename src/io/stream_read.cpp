@@ -20,12 +20,6 @@ namespace ws::io {
 using sys::sys_read;
 using sys::sys_readv;
 
-namespace {
-// Reads per readiness event while each one fills the loop's buffer (as libuv does), so that a
-// fast sender is drained without starving the other connections.
-constexpr int kMaxReadsPerEvent = 32;
-}  // namespace
-
 // ---- reading -------------------------------------------------------------------------------
 
 int Stream::start_reading() {
@@ -69,16 +63,22 @@ void Stream::on_events(std::uint32_t events) {
 }
 
 void Stream::read_ready(bool until_end) {
-    const auto buf = loop_.read_buffer();
-    for (int i = 0; i < kMaxReadsPerEvent && reading_ && !closing_; ++i) {
+    // At most the loop's read budget (Loop::kDefaultReadBudget says why). A large payload read
+    // where it is assembled is not parsed, so its reads are not cut short, but they count.
+    const auto whole = loop_.read_buffer();
+    const std::size_t budget = loop_.read_budget();
+    std::size_t taken = 0;
+    while (taken < budget && reading_ && !closing_) {
         loop_.count_read();
         if (ask_target_) [[unlikely]] {
-            const int more = read_into_target(buf);
+            const int more = read_into_target(whole, taken);
             if (more < 0 || (more == 0 && !until_end)) return;
             continue;
         }
+        const auto buf = whole.first(std::min(whole.size(), budget - taken));
         const ssize_t n = sys_read(fd_, buf.data(), buf.size());
         if (n > 0) {
+            taken += static_cast<std::size_t>(n);
             uncork_others();
             handler_.on_read({buf.data(), static_cast<std::size_t>(n)});
             if (static_cast<std::size_t>(n) < buf.size() && !until_end) return;  // the socket is empty
@@ -86,12 +86,12 @@ void Stream::read_ready(bool until_end) {
         }
         if (read_ended(n)) return;
     }
-    // The read cap was reached with the socket perhaps still holding data: no new edge may
-    // come for it, so ask the set to check it again (it reports it at once if readable).
+    // The budget was spent with the socket perhaps still holding data: no new edge may come
+    // for it, so ask the set to check it again (it reports it at once if readable).
     if (reading_ && !closing_) (void)update_watch(true);  // a failure is reported by our flush
 }
 
-int Stream::read_into_target(std::span<std::uint8_t> buf) {
+int Stream::read_into_target(std::span<std::uint8_t> buf, std::size_t& taken) {
     // The rest of a large payload is read where it is assembled, and what follows it into the
     // loop's buffer, in one call.
     const std::span<std::uint8_t> room = handler_.read_target(buf.size());
@@ -99,6 +99,7 @@ int Stream::read_into_target(std::span<std::uint8_t> buf) {
     const iovec iov[2] = {{room.data(), room.size()}, {buf.data(), buf.size()}};
     const ssize_t n = sys_readv(fd_, iov, 2);
     if (n <= 0) return read_ended(n) ? -1 : 1;
+    taken += static_cast<std::size_t>(n);
     uncork_others();
     auto got = static_cast<std::size_t>(n);
     const std::size_t there = std::min(got, room.size());

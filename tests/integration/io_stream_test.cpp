@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -33,7 +34,11 @@ struct Recorder : StreamHandler {
     bool closed = false;
     int drains = 0;
     std::function<void()> on_connect;
-    void on_read(std::span<std::uint8_t> d) override { received.append(reinterpret_cast<const char*>(d.data()), d.size()); }
+    std::size_t largest_read = 0;
+    void on_read(std::span<std::uint8_t> d) override {
+        received.append(reinterpret_cast<const char*>(d.data()), d.size());
+        largest_read = std::max(largest_read, d.size());
+    }
     std::function<void()> on_eof_action;
     void on_eof() override {
         eof = true;
@@ -342,17 +347,20 @@ TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
     loop.drain_closing();
 }
 
-TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
-    // The socket set is edge-triggered: a readiness event whose reads stop at the per-event
-    // cap (32 full reads) leaves data that no new edge announces. The stream must still read
-    // it without the peer sending more. Here the peer sends 60 KiB, then nothing; the loop
-    // reads 1 KiB at a time (a cap of 32 KiB), and starts reading only once all of it is
-    // queued in our socket.
+// The socket set is edge-triggered: a readiness event whose reads stop at the loop's read
+// budget leaves data that no new edge announces. The stream must still read it without the
+// peer sending more. Here the peer sends 60 KiB, then nothing, and the stream starts reading
+// only once all of it is queued in our socket. What it read, and how many reads it took.
+struct AfterTheCap {
+    std::string received;
+    std::uint64_t reads = 0;
+    std::size_t largest_read = 0;
+};
+AfterTheCap read_past_the_cap(std::size_t buffer, std::size_t budget, const std::string& sent) {
     ws::test::RawListener listener;
-    Loop loop(1024);
+    Loop loop(buffer, budget);
     Recorder rec;
     Stream stream(loop, rec);
-    const std::string sent = pattern(60u << 10);
     std::atomic<bool> queued{false};
     std::uint64_t reads_before = 0;
     Timer watchdog(loop, [&] { stream.close(); });
@@ -383,10 +391,28 @@ TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
     stream.connect("127.0.0.1", listener.port());
     loop.run();
     t.join();
-    EXPECT_EQ(rec.received.size(), sent.size()) << "what was left after the read cap was never read";
-    EXPECT_TRUE(rec.received == sent);
-    EXPECT_GT(loop.socket_calls().reads - reads_before, 32u) << "the cap was not reached: the test shows nothing";
     loop.drain_closing();
+    return {rec.received, loop.socket_calls().reads - reads_before, rec.largest_read};
+}
+
+TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
+    // 1 KiB reads, 32 KiB per event: the budget ends an event after 32 full reads.
+    const std::string sent = pattern(60u << 10);
+    const AfterTheCap got = read_past_the_cap(1024, 32u << 10, sent);
+    EXPECT_EQ(got.received.size(), sent.size()) << "what was left after the read cap was never read";
+    EXPECT_TRUE(got.received == sent);
+    EXPECT_GT(got.reads, 32u) << "the cap was not reached: the test shows nothing";
+}
+
+TEST(IoStream, OneEventReadsNoMoreThanTheBudgetEvenWithRoomInTheBuffer) {
+    // An 8 KiB buffer, 3 KiB per event: every read is cut to what is left of the budget (one
+    // flooding peer must not hand the parser more than that at a time), and the rest is read
+    // in the events that follow.
+    const std::string sent = pattern(60u << 10);
+    const AfterTheCap got = read_past_the_cap(8u << 10, 3u << 10, sent);
+    EXPECT_TRUE(got.received == sent) << "got " << got.received.size() << " of " << sent.size() << " bytes";
+    EXPECT_EQ(got.largest_read, 3u << 10) << "a read went past the budget, or never reached it";
+    EXPECT_GE(got.reads, 20u);
 }
 
 // The peer sends `data`, then ends the connection with `finish` (a FIN or a reset); only
