@@ -74,7 +74,7 @@ def close_payload(code, reason=b""):
 
 
 def xor3c(data):
-    """The toy "x-fuzz" extension's encoding (session_fuzz.hpp)."""
+    """The toy "x-fuzz" extension's encoding (session_fuzz_fakes.hpp)."""
     return bytes(c ^ 0x3C for c in data)
 
 

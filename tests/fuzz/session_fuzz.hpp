@@ -47,10 +47,10 @@
 #include "fuzz_util.hpp"
 #include "proto/extension.hpp"
 #include "proto/session.hpp"
+#include "session_fuzz_fakes.hpp"
 
 namespace ws::fuzz {
 
-using proto::MaskKey;
 using proto::Role;
 using proto::Session;
 using State = Session::State;
@@ -78,161 +78,6 @@ inline constexpr std::uint32_t kCfgDirect = 0x400;
 // server's direct send). Nothing shows the frames to the model, so the written frames are
 // checked for every rule below but not against the model's list.
 inline constexpr std::uint32_t kCfgNoHooks = 0x800;
-
-// ---- the toy extension ----------------------------------------------------------------------
-// "x-fuzz" claims RSV1. Incoming: XORs bytes with 0x3C; a decoded 0xFD expands to eight 'z'
-// (a tiny decompression bomb, to exercise the limit); a decoded 0xFF is a decode error.
-// Outgoing: messages of even length are XORed and flagged with RSV1, odd ones go out as they are.
-
-inline constexpr std::uint8_t kXor = 0x3C;
-
-inline std::string xor_bytes(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(static_cast<std::uint8_t>(c) ^ kXor);
-    return out;
-}
-inline bool toy_encodes(std::string_view payload) { return payload.size() % 2 == 0; }
-
-class ToyExtension final : public proto::Extension {
-public:
-    std::string_view name() const noexcept override { return "x-fuzz"; }
-    std::uint8_t rsv_bits() const noexcept override { return 4; }
-    Result<> decode(std::uint8_t rsv, std::span<const std::uint8_t> in, bool, proto::MessageBuffer& out,
-                    std::size_t limit) override {
-        FUZZ_CHECK(rsv != 0 && (rsv & ~4) == 0);
-        for (const std::uint8_t b : in) {
-            const auto c = static_cast<std::uint8_t>(b ^ kXor);
-            if (c == 0xFF) return Error(ErrorKind::Protocol, "x-fuzz: corrupt data");
-            const int reps = c == 0xFD ? 8 : 1;
-            for (int r = 0; r < reps; ++r) {
-                if (out.size() >= limit) return Error(ErrorKind::Capacity, "x-fuzz: output over the limit");
-                out.push_back(c == 0xFD ? 'z' : static_cast<char>(c));
-            }
-        }
-        return {};
-    }
-    std::uint8_t encode(OpCode, std::string_view payload, std::string& out) override {
-        if (!toy_encodes(payload)) return 0;
-        out += xor_bytes(payload);
-        return 4;
-    }
-};
-
-class ToyFactory final : public proto::ExtensionFactory {
-public:
-    std::string_view name() const noexcept override { return "x-fuzz"; }
-    proto::ExtensionOffer offer() const override { return {"x-fuzz", {{"level", "3"}}}; }
-    Result<std::unique_ptr<proto::Extension>> accept_response(const proto::ExtensionOffer& response) const override {
-        for (const auto& [k, v] : response.params) {
-            if (k == "bad") return Error(ErrorKind::Protocol, "x-fuzz: parameter 'bad' refused");
-        }
-        return std::unique_ptr<proto::Extension>(std::make_unique<ToyExtension>());
-    }
-    std::optional<Accepted> accept_offer(const proto::ExtensionOffer& offer) const override {
-        for (const auto& [k, v] : offer.params) {
-            if (k == "decline") return std::nullopt;
-        }
-        return Accepted{proto::ExtensionOffer{"x-fuzz", {}}, std::make_unique<ToyExtension>()};
-    }
-};
-
-// ---- fakes --------------------------------------------------------------------------------
-
-// Every prepare() gets its own heap block of exactly the size asked, so AddressSanitizer sees
-// any byte written past the room the Session reserved.
-class CheckedOutput final : public proto::Output {
-public:
-    std::uint8_t* prepare(std::size_t n) override {
-        FUZZ_CHECK_MSG(n <= max_prepare, "prepare(" + std::to_string(n) + ") is larger than anything this run sends");
-        room_.assign(n, 0);
-        prepared_ = true;
-        return room_.data();
-    }
-    void commit(std::size_t n) override {
-        FUZZ_CHECK(prepared_);
-        FUZZ_CHECK(n <= room_.size());
-        data.insert(data.end(), room_.begin(), room_.begin() + static_cast<std::ptrdiff_t>(n));
-        prepared_ = false;
-        std::vector<std::uint8_t>().swap(room_);
-    }
-    std::vector<std::uint8_t> data;
-    std::size_t max_prepare = 0;
-
-private:
-    std::vector<std::uint8_t> room_;
-    bool prepared_ = false;
-};
-
-class CountingMasks final : public proto::MaskKeySource {
-public:
-    MaskKey next() override {
-        MaskKey k;
-        for (auto& b : k) b = next_++;
-        given.push_back(k);
-        return k;
-    }
-    std::vector<MaskKey> given;
-
-private:
-    std::uint8_t next_ = 0x11;
-};
-
-// One frame the Session must write: computed from what on_send_frame let through.
-struct WireFrame {
-    bool fin = true;
-    std::uint8_t rsv = 0;
-    std::uint8_t opcode = 0;
-    bool masked = false;
-    MaskKey key{};
-    std::string payload;  // unmasked
-
-    bool operator==(const WireFrame& o) const {
-        return fin == o.fin && rsv == o.rsv && opcode == o.opcode && payload == o.payload;
-    }
-    std::string describe() const {
-        return "op=" + std::to_string(opcode) + " fin=" + (fin ? "1" : "0") + " rsv=" + std::to_string(rsv) +
-               " masked=" + (masked ? "1" : "0") + " " + show(payload, 40);
-    }
-};
-
-// Parses frames by hand (RFC 6455 5.2), independently of proto/frame_header.
-inline std::vector<WireFrame> parse_frames(std::string_view bytes, std::size_t& trailing) {
-    std::vector<WireFrame> frames;
-    std::size_t i = 0;
-    auto at = [&](std::size_t k) { return static_cast<std::uint8_t>(bytes[k]); };
-    while (bytes.size() - i >= 2) {
-        WireFrame f;
-        f.fin = (at(i) & 0x80) != 0;
-        f.rsv = static_cast<std::uint8_t>((at(i) >> 4) & 7);
-        f.opcode = at(i) & 0x0F;
-        f.masked = (at(i + 1) & 0x80) != 0;
-        std::uint64_t len = at(i + 1) & 0x7F;
-        std::size_t p = i + 2;
-        const std::size_t ext = len == 126 ? 2 : len == 127 ? 8 : 0;
-        if (bytes.size() - p < ext) break;
-        if (ext > 0) {
-            len = 0;
-            for (std::size_t k = 0; k < ext; ++k) len = (len << 8) | at(p + k);
-            // RFC 6455 5.2: the minimal number of bytes MUST be used for the length.
-            FUZZ_CHECK_MSG(ext == 2 ? len >= 126 : len > 0xFFFF, "non-minimal length encoding");
-            p += ext;
-        }
-        if (f.masked) {
-            if (bytes.size() - p < 4) break;
-            for (std::size_t k = 0; k < 4; ++k) f.key[k] = at(p + k);
-            p += 4;
-        }
-        if (bytes.size() - p < len) break;
-        f.payload.resize(static_cast<std::size_t>(len));
-        for (std::size_t k = 0; k < len; ++k) {
-            f.payload[k] = static_cast<char>(f.masked ? at(p + k) ^ f.key[k % 4] : at(p + k));
-        }
-        i = p + static_cast<std::size_t>(len);
-        frames.push_back(std::move(f));
-    }
-    trailing = bytes.size() - i;
-    return frames;
-}
 
 // ---- the driver ---------------------------------------------------------------------------
 
@@ -699,173 +544,12 @@ private:
         return as_text(stream_.data() + start, len);
     }
 
-    // What the Session must write for a frame that on_send_frame let through.
-    void model_send(const Frame& f) {
-        const OpCode op = f.opcode();
-        std::string data(f.payload());
-        std::uint8_t rsv = f.rsv();
-        if (is_control(op)) {
-            if (op == OpCode::Close) close_passed_ = true;
-            expected_.push_back(WireFrame{true, rsv, static_cast<std::uint8_t>(op), false, {}, data.substr(0, 125)});
-            return;
-        }
-        if (session_->extension() != nullptr && toy_encodes(data)) {
-            data = xor_bytes(data);
-            rsv |= 4;
-        }
-        const std::size_t piece = config_.fragment_size;
-        if (piece == 0 || data.size() <= piece || !f.is_final()) {
-            expected_.push_back(WireFrame{f.is_final(), rsv, static_cast<std::uint8_t>(op), false, {}, data});
-            return;
-        }
-        for (std::size_t off = 0; off < data.size(); off += piece) {
-            const bool first = off == 0;
-            const bool last = off + piece >= data.size();
-            expected_.push_back(WireFrame{last, first ? rsv : std::uint8_t{0},
-                                          static_cast<std::uint8_t>(first ? op : OpCode::Continue), false, {},
-                                          data.substr(off, piece)});
-        }
-    }
-
-    // Called at every callback and after every call into the Session.
-    void observe() {
-        FUZZ_CHECK(session_ != nullptr);
-        const State s = session_->state();
-        FUZZ_CHECK_MSG(static_cast<int>(s) >= static_cast<int>(last_state_),
-                       "state went back from " + std::to_string(static_cast<int>(last_state_)) + " to " +
-                           std::to_string(static_cast<int>(s)));
-        last_state_ = s;
-        if (s == State::Closed) {
-            if (!closed_output_) closed_output_ = out_.data.size();
-            FUZZ_CHECK_MSG(out_.data.size() == *closed_output_, "bytes written after the Session was Closed");
-        }
-        if (session_->opened()) FUZZ_CHECK(s != State::Handshake);
-        if (kCanMeasureMemory) {
-            const std::size_t now = allocated_bytes();
-            const std::size_t held = now > baseline_ ? now - baseline_ : 0;
-            const std::size_t bound = (256u << 10) + 4 * config_.max_handshake_size +
-                                      3 * static_cast<std::size_t>(std::min<std::uint64_t>(
-                                              config_.max_message_size, 1u << 30)) +
-                                      64 * input_size_ + 8 * out_.data.size() + 256 * expected_.size();
-            FUZZ_CHECK_MSG(held <= bound, "the run holds " + std::to_string(held) + " bytes, bound " +
-                                              std::to_string(bound));
-        }
-    }
-
-    void final_check() {
-        observe();
-        const std::string_view all = as_text(out_.data.data(), out_.data.size());
-        std::size_t frames_at = 0;
-        if (role_ == Role::Server) {
-            if (all.empty()) {
-                // No answer yet (the request head is incomplete), or the owner dropped the
-                // connection (handle_error with an I/O-kind error: no answer at all).
-                FUZZ_CHECK(session_->state() == State::Handshake || session_->abort_transport());
-                FUZZ_CHECK(expected_.empty());
-                return;
-            }
-            Head head;
-            FUZZ_CHECK_MSG(read_head(all, head), "malformed response head: " + show(all));
-            const bool switching = head.first_line.rfind("HTTP/1.1 101 ", 0) == 0;
-            FUZZ_CHECK(head.first_line.rfind("HTTP/1.1 ", 0) == 0 && head.first_line.size() >= 12);
-            if (switching) {
-                FUZZ_CHECK(session_->opened());
-                FUZZ_CHECK(!must_refuse_);
-                FUZZ_CHECK(head.has_token("Upgrade", "websocket"));
-                FUZZ_CHECK(head.has_token("Connection", "upgrade"));
-                FUZZ_CHECK(head.all("Sec-WebSocket-Accept") == std::vector<std::string>{sha1_accept(server_key_)});
-                // RFC 9110 15.2: a 1xx response has no content (and so no Content-Length).
-                FUZZ_CHECK(!head.has("Content-Length"));
-                if (head.has("Sec-WebSocket-Protocol")) {
-                    FUZZ_CHECK(request_ && list_offers(*request_, head.all("Sec-WebSocket-Protocol").front()));
-                }
-                FUZZ_CHECK(head.has("Sec-WebSocket-Extensions") == (session_->extension() != nullptr));
-                frames_at = head.size;
-            } else {
-                FUZZ_CHECK(!session_->opened());
-                FUZZ_CHECK(session_->state() == State::Closed);
-                const auto lengths = head.all("Content-Length");
-                FUZZ_CHECK(lengths.size() == 1);
-                FUZZ_CHECK_MSG(lengths.front() == std::to_string(all.size() - head.size),
-                               "Content-Length " + lengths.front() + " but " + std::to_string(all.size() - head.size) +
-                                   " bytes follow the head");
-                FUZZ_CHECK(expected_.empty());
-                return;
-            }
-        } else {
-            Head head;
-            FUZZ_CHECK(read_head(all, head));
-            frames_at = head.size;
-            if (!session_->opened()) {
-                FUZZ_CHECK(all.size() == head.size);
-                FUZZ_CHECK(expected_.empty());
-                return;
-            }
-        }
-
-        std::size_t trailing = 0;
-        const std::vector<WireFrame> frames = parse_frames(all.substr(frames_at), trailing);
-        FUZZ_CHECK_MSG(trailing == 0, std::to_string(trailing) + " bytes after the last whole frame");
-        if (hooks_) {
-            FUZZ_CHECK_MSG(frames.size() == expected_.size(),
-                           std::to_string(frames.size()) + " frames written, " + std::to_string(expected_.size()) +
-                               " expected");
-        }
-        bool in_data = false;
-        bool compressed = false;
-        std::string text;
-        bool is_text = false;
-        std::size_t closes = 0;
-        for (std::size_t i = 0; i < frames.size(); ++i) {
-            const WireFrame& f = frames[i];
-            if (hooks_) {
-                FUZZ_CHECK_MSG(f == expected_[i], "frame " + std::to_string(i) + ": " + f.describe() +
-                                                      " expected " + expected_[i].describe());
-            }
-            // RFC 6455 5.1 / 5.3: a client masks every frame with a fresh key, a server never.
-            FUZZ_CHECK(f.masked == (role_ == Role::Client));
-            if (f.masked) {
-                FUZZ_CHECK(i < masks_.given.size());
-                FUZZ_CHECK(f.key == masks_.given[i]);
-            }
-            FUZZ_CHECK_MSG(closes == 0, "a frame after the close frame: " + f.describe());
-            FUZZ_CHECK(f.opcode <= 2 || (f.opcode >= 8 && f.opcode <= 10));
-            if (f.opcode >= 8) {
-                FUZZ_CHECK(f.fin && f.payload.size() <= 125 && f.rsv == 0);
-                if (f.opcode == 8) {
-                    ++closes;
-                    if (!f.payload.empty()) {
-                        FUZZ_CHECK(f.payload.size() >= 2);
-                        const auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(f.payload[0]) << 8) |
-                                                                     static_cast<std::uint8_t>(f.payload[1]));
-                        FUZZ_CHECK_MSG(ref_close_code_on_wire(code), "sent close code " + std::to_string(code));
-                        FUZZ_CHECK_MSG(ref_utf8(std::string_view(f.payload).substr(2)).valid,
-                                       "close reason " + show(f.payload));
-                    }
-                }
-                continue;
-            }
-            // Data frames: RFC 6455 5.4 fragmentation rules.
-            if (f.opcode == 0) {
-                FUZZ_CHECK(in_data);
-                FUZZ_CHECK(f.rsv == 0);
-            } else {
-                FUZZ_CHECK(!in_data);
-                FUZZ_CHECK(f.rsv == 0 || (f.rsv == 4 && session_->extension() != nullptr));
-                compressed = f.rsv == 4;
-                is_text = f.opcode == 1;
-                text.clear();
-            }
-            if (config_.fragment_size != 0) FUZZ_CHECK(f.payload.size() <= config_.fragment_size);
-            text += f.payload;
-            in_data = !f.fin;
-            if (f.fin && is_text) {
-                const std::string plain = compressed ? xor_bytes(text) : text;
-                FUZZ_CHECK_MSG(ref_utf8(plain).valid, "text message sent: " + show(plain));
-            }
-        }
-        FUZZ_CHECK(closes <= 1);
-    }
+    // What the Session must write for a frame that on_send_frame let through; the checks made
+    // at every callback and after every call into the Session; the whole output at the end
+    // (session_fuzz_oracle.hpp).
+    void model_send(const Frame& f);
+    void observe();
+    void final_check();
 
     Role role_;
     std::uint32_t cfg_ = 0;
@@ -896,6 +580,12 @@ private:
     std::string server_key_;
     std::vector<WireFrame> expected_;
 };
+
+}  // namespace ws::fuzz
+
+#include "session_fuzz_oracle.hpp"
+
+namespace ws::fuzz {
 
 inline int run_session_fuzzer(Role role, const std::uint8_t* data, std::size_t size) {
     SessionFuzzer fuzzer(role, data, size);
