@@ -159,10 +159,11 @@ private:
     // Reads what the socket holds; with `until_end`, until the read that reports EOF or the
     // error (the event said the peer closed or failed).
     void read_ready(bool until_end);
-    // One read while the handler may have room for its first bytes (want_read_target): those
-    // land there, the rest in `buf`. 1: the socket may hold more; 0: it is empty (a short
-    // read); -1: this event's reads are over (EOF, an error, EAGAIN, or the stream closing).
-    [[gnu::noinline]] int read_into_target(std::span<std::uint8_t> buf, std::size_t& taken);
+    // One read while the handler may have room for its first bytes (want_read_target; at most
+    // `max_room` of them): those land there, the rest in `buf`; adds what it read to `taken`.
+    // 1: the socket may hold more; 0: it is empty (a short read); -1: this event's reads are
+    // over (EOF, an error, EAGAIN, or the stream closing).
+    [[gnu::noinline]] int read_into_target(std::size_t max_room, std::span<std::uint8_t> buf, std::size_t& taken);
     // After a read that returned `n` <= 0: reports EOF or an error; true when this readiness
     // event's reads are over (EOF, an error, or the socket is empty).
     bool read_ended(ssize_t n);

@@ -63,19 +63,20 @@ void Stream::on_events(std::uint32_t events) {
 }
 
 void Stream::read_ready(bool until_end) {
-    // At most the loop's read budget (Loop::kDefaultReadBudget says why). A large payload read
-    // where it is assembled is not parsed, so its reads are not cut short, but they count.
+    // At most the loop's read budget (Loop::kDefaultReadBudget says why): what goes to on_read
+    // is cut to what is left of it. A large payload read where it is assembled is not parsed
+    // as frames, so its room is not cut, but its bytes count.
     const auto whole = loop_.read_buffer();
     const std::size_t budget = loop_.read_budget();
     std::size_t taken = 0;
     while (taken < budget && reading_ && !closing_) {
         loop_.count_read();
+        const auto buf = whole.first(std::min(whole.size(), budget - taken));
         if (ask_target_) [[unlikely]] {
-            const int more = read_into_target(whole, taken);
+            const int more = read_into_target(whole.size(), buf, taken);
             if (more < 0 || (more == 0 && !until_end)) return;
             continue;
         }
-        const auto buf = whole.first(std::min(whole.size(), budget - taken));
         const ssize_t n = sys_read(fd_, buf.data(), buf.size());
         if (n > 0) {
             taken += static_cast<std::size_t>(n);
@@ -91,10 +92,10 @@ void Stream::read_ready(bool until_end) {
     if (reading_ && !closing_) (void)update_watch(true);  // a failure is reported by our flush
 }
 
-int Stream::read_into_target(std::span<std::uint8_t> buf, std::size_t& taken) {
+int Stream::read_into_target(std::size_t max_room, std::span<std::uint8_t> buf, std::size_t& taken) {
     // The rest of a large payload is read where it is assembled, and what follows it into the
     // loop's buffer, in one call.
-    const std::span<std::uint8_t> room = handler_.read_target(buf.size());
+    const std::span<std::uint8_t> room = handler_.read_target(max_room);
     if (room.empty()) ask_target_ = false;
     const iovec iov[2] = {{room.data(), room.size()}, {buf.data(), buf.size()}};
     const ssize_t n = sys_readv(fd_, iov, 2);

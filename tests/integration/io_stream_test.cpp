@@ -34,10 +34,12 @@ struct Recorder : StreamHandler {
     bool closed = false;
     int drains = 0;
     std::function<void()> on_connect;
-    std::size_t largest_read = 0;
+    std::vector<std::size_t> read_sizes;  // of every on_read
+    std::function<void()> after_read;
     void on_read(std::span<std::uint8_t> d) override {
         received.append(reinterpret_cast<const char*>(d.data()), d.size());
-        largest_read = std::max(largest_read, d.size());
+        read_sizes.push_back(d.size());
+        if (after_read) after_read();
     }
     std::function<void()> on_eof_action;
     void on_eof() override {
@@ -350,17 +352,25 @@ TEST(IoStream, AReadFillsTheHandlersRoomFirstAndTheLoopBufferWithTheRest) {
 // The socket set is edge-triggered: a readiness event whose reads stop at the loop's read
 // budget leaves data that no new edge announces. The stream must still read it without the
 // peer sending more. Here the peer sends 60 KiB, then nothing, and the stream starts reading
-// only once all of it is queued in our socket. What it read, and how many reads it took.
+// only once all of it is queued in our socket. What it read, and the size of every read.
+// With `ask_target` the handler asks for a read target after every read and offers no room
+// (as a Connection does in the middle of a ping flood: always inside a frame, never one
+// large enough to be read where it goes), so every read takes the target path.
 struct AfterTheCap {
     std::string received;
     std::uint64_t reads = 0;
-    std::size_t largest_read = 0;
+    std::vector<std::size_t> read_sizes;
+    std::size_t largest_read() const { return read_sizes.empty() ? 0 : *std::max_element(read_sizes.begin(), read_sizes.end()); }
 };
-AfterTheCap read_past_the_cap(std::size_t buffer, std::size_t budget, const std::string& sent) {
+AfterTheCap read_past_the_cap(std::size_t buffer, std::size_t budget, const std::string& sent, bool ask_target = false) {
     ws::test::RawListener listener;
     Loop loop(buffer, budget);
     Recorder rec;
     Stream stream(loop, rec);
+    if (ask_target) {
+        stream.want_read_target();
+        rec.after_read = [&] { stream.want_read_target(); };
+    }
     std::atomic<bool> queued{false};
     std::uint64_t reads_before = 0;
     Timer watchdog(loop, [&] { stream.close(); });
@@ -392,7 +402,7 @@ AfterTheCap read_past_the_cap(std::size_t buffer, std::size_t budget, const std:
     loop.run();
     t.join();
     loop.drain_closing();
-    return {rec.received, loop.socket_calls().reads - reads_before, rec.largest_read};
+    return {rec.received, loop.socket_calls().reads - reads_before, rec.read_sizes};
 }
 
 TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
@@ -405,14 +415,32 @@ TEST(IoStream, DataLeftAfterTheReadCapIsReadWithoutMoreArriving) {
 }
 
 TEST(IoStream, OneEventReadsNoMoreThanTheBudgetEvenWithRoomInTheBuffer) {
-    // An 8 KiB buffer, 3 KiB per event: every read is cut to what is left of the budget (one
-    // flooding peer must not hand the parser more than that at a time), and the rest is read
-    // in the events that follow.
+    // An 8 KiB buffer, 3 KiB per event: every read is cut to the budget (one flooding peer
+    // must not hand the parser more than that at a time), and the rest is read in the events
+    // that follow. The same when every read goes the read-target way with no room offered.
     const std::string sent = pattern(60u << 10);
-    const AfterTheCap got = read_past_the_cap(8u << 10, 3u << 10, sent);
-    EXPECT_TRUE(got.received == sent) << "got " << got.received.size() << " of " << sent.size() << " bytes";
-    EXPECT_EQ(got.largest_read, 3u << 10) << "a read went past the budget, or never reached it";
-    EXPECT_GE(got.reads, 20u);
+    for (const bool target : {false, true}) {
+        SCOPED_TRACE(target ? "read target asked for, no room" : "plain reads");
+        const AfterTheCap got = read_past_the_cap(8u << 10, 3u << 10, sent, target);
+        EXPECT_TRUE(got.received == sent) << "got " << got.received.size() << " of " << sent.size() << " bytes";
+        EXPECT_EQ(got.largest_read(), 3u << 10) << "a read went past the budget, or never reached it";
+        EXPECT_GE(got.reads, 20u);
+    }
+}
+
+TEST(IoStream, AReadIsCutToWhatIsLeftOfTheBudget) {
+    // A 2 KiB buffer, 3 KiB per event: each event reads 2 KiB, then the 1 KiB left of its
+    // budget, then stops. Reads cut to the whole budget instead would all be 2 KiB (and an
+    // event would take 4 KiB).
+    const std::string sent = pattern(60u << 10);
+    for (const bool target : {false, true}) {
+        SCOPED_TRACE(target ? "read target asked for, no room" : "plain reads");
+        const AfterTheCap got = read_past_the_cap(2u << 10, 3u << 10, sent, target);
+        ASSERT_TRUE(got.received == sent) << "got " << got.received.size() << " of " << sent.size() << " bytes";
+        const auto cut = std::count(got.read_sizes.begin(), got.read_sizes.end(), std::size_t{1} << 10);
+        EXPECT_EQ(cut, 20) << "60 KiB in events of 3 KiB: twenty reads of the budget's last 1 KiB";
+        EXPECT_EQ(got.largest_read(), 2u << 10);
+    }
 }
 
 // The peer sends `data`, then ends the connection with `finish` (a FIN or a reset); only
