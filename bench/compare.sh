@@ -82,6 +82,8 @@ report_only=""
 declare -A CMD BCMD KIND
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
+# shellcheck source=bench_lib.sh
+. "$root/bench/bench_lib.sh"
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
@@ -93,20 +95,7 @@ while [ $# -gt 0 ]; do
     --shapes) shapes=${2:?}; shift ;;
     --servers) only=${2:?}; shift ;;
     --idle) idle_n=${2:?}; shift ;;
-    --extra | --extra-broadcast)
-      spec=${2:?}
-      name=${spec%%=*}
-      cmd=${spec#*=}
-      [[ $spec == *=* && $name =~ ^[A-Za-z0-9._+-]+$ && -n $cmd ]] || die "$1 wants NAME=COMMAND (NAME: letters, digits, . _ + -)"
-      if [ "$1" = --extra ]; then
-        [ -n "${CMD[$name]:-}" ] && die "server $name given twice"
-        CMD[$name]=$cmd
-        KIND[$name]=ws
-        extra_names+=("$name")
-      else
-        BCMD[$name]=$cmd
-      fi
-      shift ;;
+    --extra | --extra-broadcast) add_extra "$1" "${2:?}"; shift ;;
     --ref) ref=${2:?}; shift ;;
     --floor) floor=${2:?}; shift ;;
     --wait-quiet) quiet_budget=${2:?}; shift ;;
@@ -124,11 +113,7 @@ for n in "${!BCMD[@]}"; do [ -n "${CMD[$n]:-}" ] || die "--extra-broadcast $n wi
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs wants a positive number"
 [[ $idle_n =~ ^[1-9][0-9]*$ ]] || die "--idle wants a positive number"
 [[ $quiet_budget =~ ^[0-9]+$ ]] || die "--wait-quiet wants a number of seconds"
-if [ -z "$ref" ]; then
-  for n in "${extra_names[@]}"; do
-    if [[ ${n,,} == *uws* || ${n,,} == *uwebsockets* ]]; then ref=$n; break; fi
-  done
-fi
+[ -n "$ref" ] || ref=$(default_ref)
 scpu=${SERVER_CPU:-0}
 lcpu=${LOAD_CPU:-1}
 t_start=$SECONDS
@@ -199,21 +184,7 @@ for f in "$bin/wsload" "$bin/bench_server" "$bin/floor_libuv_echo" "$bin/floor_e
 done
 t_built=$SECONDS
 
-q() { printf '%q' "$1"; }
-CMD[ws-cpp]="$(q "$bin/bench_server")";            BCMD[ws-cpp]="$(q "$bin/bench_server") --broadcast"
-CMD[beast]="$(q "$pbin/beast_echo")";              BCMD[beast]="$(q "$pbin/beast_echo") --broadcast"
-CMD[websocketpp]="$(q "$pbin/websocketpp_echo")";  BCMD[websocketpp]="$(q "$pbin/websocketpp_echo") --broadcast"
-CMD[libwebsockets]="$(q "$pbin/lws_echo")";        BCMD[libwebsockets]="$(q "$pbin/lws_echo") --broadcast"
-node_js="$root/bench/peers/node_ws_echo.js"
-CMD[node-ws]="$(q "$(command -v node)") $(q "$node_js")"
-BCMD[node-ws]="${CMD[node-ws]} --broadcast"
-CMD[floor-libuv]="$(q "$bin/floor_libuv_echo")"
-CMD[floor-epoll]="$(q "$bin/floor_epoll_echo")"
-CMD[floor-uring]="$(q "$bin/floor_uring_echo")"
-for n in ws-cpp beast websocketpp libwebsockets node-ws; do KIND[$n]=ws; done
-KIND[floor-libuv]=raw
-KIND[floor-epoll]=raw
-KIND[floor-uring]=raw
+define_servers "$bin" "$pbin" "$root"
 servers=(ws-cpp "${extra_names[@]}" beast websocketpp libwebsockets node-ws floor-libuv floor-epoll floor-uring)
 if [ -n "$only" ]; then
   sel=()
@@ -239,15 +210,7 @@ if [[ ",$shapes," == *",f,"* ]]; then
 fi
 
 # ---- shapes -------------------------------------------------------------------------------------
-declare -A WSARGS RAWARGS
-WSARGS[a]="-c 100 -s 16 -d 10";                 RAWARGS[a]="--raw -c 100 -s 16 -d 10"
-WSARGS[b]="-c 100 -s 16 -d 10 --binary";        RAWARGS[b]="--raw -c 100 -s 16 -d 10"
-WSARGS[c]="-c 10 -s 65536 -d 2 --binary";       RAWARGS[c]="--raw -c 10 -s 65536 -d 2"
-WSARGS[d]="-c 1 -s 16 -d 1";                    RAWARGS[d]="--raw -c 1 -s 16 -d 1"
-WSARGS[e]="-c 1000 -s 128 -d 1";                RAWARGS[e]="--raw -c 1000 -s 128 -d 1"
-WSARGS[f]="--idle $idle_n -t $idle_hold";       RAWARGS[f]="--raw --idle $idle_n -t $idle_hold"
-WSARGS[g]="--big 16777216";                     RAWARGS[g]="--raw --big 16777216"
-WSARGS[h]="--broadcast -c 1000 -s 64 -d 10";    RAWARGS[h]=""
+define_shapes "$idle_n" "$idle_hold"
 shape_list=()
 IFS=, read -ra req <<<"$shapes"
 for s in "${req[@]}"; do
@@ -270,33 +233,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "compare.sh: interrupted"; exit 130' INT TERM
-
-alive() {  # PID: running (not a zombie)
-  local st
-  st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $st != Z* ]]
-}
-
-stop_server() {
-  [ -n "$spid" ] || return 0
-  kill -TERM "$spid" 2>/dev/null
-  for _ in $(seq 100); do alive "$spid" || break; sleep 0.05; done
-  alive "$spid" && kill -KILL "$spid" 2>/dev/null
-  wait "$spid" 2>/dev/null
-  if [ -n "$mpid" ] && [ "$mpid" != "$spid" ] && alive "$mpid"; then kill -KILL "$mpid" 2>/dev/null; fi
-  spid=""
-  mpid=""
-}
-
-next_port=20000
-pick_port() {
-  while :; do
-    next_port=$((next_port + 1))
-    [ $next_port -gt 29999 ] && next_port=20001
-    [ -z "$(ss -Htan "sport = :$next_port" 2>/dev/null)" ] && break
-  done
-  port=$next_port
-}
 
 # start_server ID MODE LOG: starts the server pinned on SERVER_CPU with a free port appended to its
 # command; waits until that port listens. Sets spid (ours), mpid (the process that listens: the
