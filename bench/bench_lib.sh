@@ -1,7 +1,9 @@
+# shellcheck shell=bash disable=SC2034
 # bench_lib.sh: what compare.sh and instructions.sh share, sourced by both: the shapes (wsload's
 # arguments for each), the servers and their commands, --extra, free ports, stopping a server.
-# The caller defines die() and the associative arrays CMD, BCMD (broadcast command) and KIND
-# (ws or raw), and the array extra_names.
+# The caller defines die() and the array extra_names; CMD (each server's command), BCMD (its
+# broadcast command) and KIND (ws or raw) are the associative arrays filled here.
+declare -A CMD BCMD KIND
 
 # define_shapes IDLE_N IDLE_HOLD: WSARGS[s] and RAWARGS[s] (the same pattern over raw TCP, for
 # the floors; empty where raw TCP has no such shape) for every shape s in a-h.

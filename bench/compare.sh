@@ -82,7 +82,7 @@ report_only=""
 declare -A CMD BCMD KIND
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-# shellcheck source=bench_lib.sh
+# shellcheck source-path=SCRIPTDIR source=bench_lib.sh
 . "$root/bench/bench_lib.sh"
 usage() { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 

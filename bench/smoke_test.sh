@@ -145,6 +145,16 @@ expect_ok "one 4 MiB message each way" "$wsload" "$PORT" --big 4194304 --server-
 expect_key server_hwm
 expect_ok "bench (ws-cpp's client): 10 conns x 2000 messages" "$bin/bench" "ws://127.0.0.1:$PORT/" -c 10 -m 2000 -d 4
 
+# --window-hook (bench/instructions.sh's): run once with "begin" before the window, once with
+# "end" after it; a hook that fails fails the run.
+hook=$tmp/hook.sh
+printf '#!/bin/sh\necho "$1" >>%q\n' "$tmp/edges" >"$hook"
+chmod +x "$hook"
+expect_ok "--window-hook" "$wsload" "$PORT" -c 2 -s 16 -d 2 -t 0.3 -w 0.1 --window-hook "$hook"
+if [ "$(tr '\n' ' ' <"$tmp/edges" 2>/dev/null)" = "begin end " ]; then ok "  ... ran the hook with begin, then end"
+else bad "  ... the hook saw: $(tr '\n' ' ' <"$tmp/edges" 2>/dev/null)"; fi
+expect_fail "a failing --window-hook fails the run" "window-hook" "$wsload" "$PORT" -c 2 -t 0.3 -w 0.1 --window-hook false
+
 echo "== wsload fails loudly on damaged echoes (faulty_proxy.py)"
 if command -v python3 >/dev/null; then
   for fault in "flip|corrupted|longer|shorter|opcode|continuation|RSV|masked|never sent" \

@@ -7,9 +7,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "load.hpp"
 
@@ -220,7 +222,22 @@ void Load::on_all_open(std::uint64_t t) {
 
 // ---- phases --------------------------------------------------------------------------------
 
+// --window-hook: `HOOK begin` as the window opens and `HOOK end` as it closes, waited for
+// (bench/instructions.sh zeroes and then dumps callgrind's counters in the server so). While
+// it runs nothing is read or sent; the window's clock starts after `begin` and stops before
+// `end`, and its counts are taken after `begin` and after `end`: echoes the server sends
+// while `end` runs are counted on its side only (at most the messages in flight).
+std::uint64_t Load::run_window_hook(const char* edge, std::uint64_t t) {
+    if (o_.window_hook.empty()) return t;
+    const std::string command = o_.window_hook + " " + edge;
+    const int status = std::system(command.c_str());
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("--window-hook: \"%s\" failed (status %d)", command.c_str(), status);
+    return bench::now_ns();
+}
+
 void Load::begin_window(std::uint64_t t) {
+    t = run_window_hook("begin", t);
     measuring_ = true;
     hist_.reset();
     t_window_start_ = t;
@@ -231,6 +248,7 @@ void Load::begin_window(std::uint64_t t) {
 }
 
 void Load::end_window(std::uint64_t t) {
+    (void)run_window_hook("end", t);
     self1_ = bench::own_cpu();
     if (o_.server_pid != 0) server1_ = bench::process_cpu(o_.server_pid);
     measuring_ = false;

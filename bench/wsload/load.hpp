@@ -41,6 +41,7 @@ struct Options {
     double stall_timeout = 10;
     double connect_timeout = 60;
     std::size_t max_connecting = 256;
+    std::string window_hook;  // run as `HOOK begin` / `HOOK end` at the window's edges
     Mode mode = Mode::Echo;
 };
 
@@ -130,6 +131,7 @@ private:
     void tick(std::uint64_t t);
     void begin_window(std::uint64_t t);
     void end_window(std::uint64_t t);
+    std::uint64_t run_window_hook(const char* edge, std::uint64_t t);
     void start_closing(std::uint64_t t);
     void pump_broadcast(std::uint64_t t);
     void check_stalls(std::uint64_t t);

@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
     app.add_option("--connect-timeout", o.connect_timeout, "fail when not every connection opened by then (s)")
         ->capture_default_str();
     app.add_option("--max-connecting", o.max_connecting, "connections in their handshake at once")->capture_default_str();
+    app.add_option("--window-hook", o.window_hook,
+                   "run `HOOK begin` as the measured window opens and `HOOK end` as it closes, and wait for "
+                   "it (echo, broadcast and idle modes; bench/instructions.sh uses it)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -112,6 +115,10 @@ int main(int argc, char** argv) {
     }
     if (o.connections == 0 || o.count == 0 || o.duration <= 0) {
         std::fprintf(stderr, "wsload: --connections, --count and --duration must be positive\n");
+        return 2;
+    }
+    if (!o.window_hook.empty() && o.mode == Mode::Big) {
+        std::fprintf(stderr, "wsload: --window-hook has no window to mark with --big\n");
         return 2;
     }
     if (o.path.empty() || o.path.front() != '/') o.path = "/" + o.path;
