@@ -62,6 +62,10 @@ public:
     // `utf8_known`: the caller already validated a text message (broadcast does it once for
     // every connection; a queued command was validated on its sender's thread).
     Result<> send(const Message& msg, bool utf8_known = false);  // inline, in runtime.hpp
+    // A broadcast's message as `frame`, the frame Runtime::broadcast built once for every
+    // session that sends plain frames (proto::Session::sends_plain_frames); any other gets
+    // send(msg, true). The same checks and results as send. Inline, in runtime.hpp.
+    Result<> send_plain(std::span<const std::uint8_t> frame, const Message& msg);
     Result<> close(CloseCode code, std::string_view reason);
     Result<> ping(std::string_view payload);
     Result<> pong(std::string_view payload);

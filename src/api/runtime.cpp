@@ -1,11 +1,14 @@
 #include "api/runtime.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "io/address.hpp"
 #include "io/loop.hpp"
+#include "proto/frame_header.hpp"
 
 namespace ws::detail {
 
@@ -14,6 +17,9 @@ namespace {
 // Connections refused for capacity that may be answering 503 at once; past this, refused
 // connections are closed without an answer (still accepted, so the loop never spins).
 constexpr std::size_t kMaxRejecting = 64;
+
+// Broadcast messages up to this size are framed once for all connections (Runtime::broadcast).
+constexpr std::size_t kPlainBroadcastMax = 1024;
 
 proto::SessionConfig make_config(const Settings& s, proto::MaskKeySource* masks, std::string* scratch) {
     proto::SessionConfig c;
@@ -279,6 +285,20 @@ std::size_t Runtime::buffered_amount(std::uint32_t slot, std::uint32_t id) noexc
 Result<> Runtime::broadcast(const Message& msg, bool utf8_known) {
     if (!utf8_known && msg.is_text() && !proto::is_valid_utf8(msg.bytes()))
         return Error(ErrorKind::Encoding, "text message is not valid UTF-8");
+    // A message up to kPlainBroadcastMax bytes is framed here once: nearly every server
+    // session sends it as exactly that frame (Session::sends_plain_frames), and copying the
+    // frame costs each of them less than building it. A larger one is sent by each session
+    // its own way (from 16 KiB on, the payload goes to the kernel from where it is).
+    std::array<std::uint8_t, proto::kMaxHeaderSize + kPlainBroadcastMax> frame;
+    std::size_t frame_size = 0;
+    if (msg.size() <= kPlainBroadcastMax) {
+        proto::FrameHeader h;
+        h.opcode = static_cast<std::uint8_t>(msg.opcode());
+        h.payload_len = msg.size();
+        frame_size = proto::encode_header(h, frame.data());
+        if (msg.size() != 0) std::memcpy(frame.data() + frame_size, msg.bytes().data(), msg.size());
+        frame_size += msg.size();
+    }
     // Index loop: a handler reacting to a failure may open connections (slots_ may grow).
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         Connection* c = slots_[i];
@@ -286,7 +306,8 @@ Result<> Runtime::broadcast(const Message& msg, bool utf8_known) {
         if (c == nullptr || !c->accepts_messages()) continue;
         // One slow peer must not fail the broadcast for the others (nor close the sender's
         // connection if it returns the result): its handler hears about it.
-        if (auto r = c->send(msg, true); !r) c->on_error(Error(r.error().kind(), "broadcast not delivered: " + r.error().details()));
+        auto r = frame_size != 0 ? c->send_plain({frame.data(), frame_size}, msg) : c->send(msg, true);
+        if (!r) c->on_error(Error(r.error().kind(), "broadcast not delivered: " + r.error().details()));
     }
     return {};
 }

@@ -138,4 +138,16 @@ inline Result<> Connection::send(const Message& msg, bool utf8_known) {
     return r;
 }
 
+inline Result<> Connection::send_plain(std::span<const std::uint8_t> frame, const Message& msg) {
+    if (!session_.sends_plain_frames()) [[unlikely]]
+        return send(msg, true);
+    if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
+    const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
+    if (pending + msg.size() + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) [[unlikely]]
+        return refuse(msg.size(), pending);
+    session_.send_plain_frame(frame);
+    after_session();
+    return {};
+}
+
 }  // namespace ws::detail

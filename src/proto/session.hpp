@@ -181,6 +181,17 @@ public:
     // The same for a payload whose UTF-8 is already known to be valid (a received text message
     // echoed back): skips the check.
     Result<> send_validated(OpCode op, std::string_view payload);
+    // Broadcast's shortcut. True when a data message leaves this session as one frame that
+    // depends on the message alone (FIN, its opcode, the shortest length, no mask, no RSV):
+    // an open server session with no frame hooks, no extension and no fragmentation, the
+    // case send_validated takes first. One such frame, built once (encode_header and the
+    // payload), then serves every session for which this holds.
+    bool sends_plain_frames() const noexcept {
+        return state_ == State::Open && role_ == Role::Server && !frame_hooks_ && !extension_ &&
+               config_.fragment_size == 0;
+    }
+    // Writes such a frame, whole (only while sends_plain_frames()).
+    void send_plain_frame(std::span<const std::uint8_t> frame);
     // Control frames. Payload at most 125 bytes (Protocol error otherwise).
     Result<> ping(std::string_view payload);
     Result<> pong(std::string_view payload);

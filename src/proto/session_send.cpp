@@ -4,6 +4,7 @@
 #include "proto/session.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include "proto/utf8.hpp"
@@ -123,6 +124,13 @@ Result<> Session::send_validated(OpCode op, std::string_view payload) {
         return {};
     }
     return send_other(op, payload);
+}
+
+void Session::send_plain_frame(std::span<const std::uint8_t> frame) {
+    assert(sends_plain_frames());
+    std::uint8_t* dst = out_.prepare(frame.size());
+    std::memcpy(dst, frame.data(), frame.size());
+    out_.commit(frame.size());
 }
 
 Result<> Session::send_other(OpCode op, std::string_view payload) {

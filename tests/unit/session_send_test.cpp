@@ -54,6 +54,46 @@ TEST(SessionSend, EveryShortPayloadLengthIsWrittenExactly) {
     }
 }
 
+TEST(SessionSend, PlainFramesOnlyWhereTheFrameDependsOnTheMessageAlone) {
+    // Broadcast builds one frame for every session for which sends_plain_frames() holds and
+    // hands it to send_plain_frame: that must be exactly what send_validated writes there,
+    // and it must not hold where a session would write anything else.
+    Server p;
+    p.start();
+    EXPECT_FALSE(p.s().sends_plain_frames()) << "before the handshake (messages are held)";
+    p.open_server();
+    EXPECT_FALSE(p.s().sends_plain_frames()) << "with frame hooks";
+    p.s().set_frame_hooks(false);
+    ASSERT_TRUE(p.s().sends_plain_frames());
+    for (std::size_t len : {0, 5, 125, 126, 1024}) {
+        const std::string payload(len, 'x');
+        ASSERT_TRUE(p.s().send_validated(OpCode::Text, payload).ok());
+        const Bytes by_send = p.out.take();
+        proto::FrameHeader h;
+        h.opcode = kText;
+        h.payload_len = len;
+        Bytes frame(proto::kMaxHeaderSize + len);
+        const std::size_t head = proto::encode_header(h, frame.data());
+        std::copy(payload.begin(), payload.end(), frame.begin() + static_cast<std::ptrdiff_t>(head));
+        frame.resize(head + len);
+        p.s().send_plain_frame(frame);
+        EXPECT_EQ(p.out.take(), by_send) << "length " << len;
+    }
+    ASSERT_TRUE(p.s().close(CloseCode::Normal).ok());
+    EXPECT_FALSE(p.s().sends_plain_frames()) << "once closing";
+
+    Server fragmenting;
+    fragmenting.config.fragment_size = 4;
+    fragmenting.open_server();
+    fragmenting.s().set_frame_hooks(false);
+    EXPECT_FALSE(fragmenting.s().sends_plain_frames()) << "with fragmentation";
+
+    Client client;
+    client.open_client();
+    client.s().set_frame_hooks(false);
+    EXPECT_FALSE(client.s().sends_plain_frames()) << "as a client (its frames are masked)";
+}
+
 TEST(SessionSend, SendRejectsInvalidTextAndNonDataOpcodes) {
     Server p;
     p.open_server();
