@@ -53,9 +53,7 @@ Stream::Busy& Stream::busy() {
 ByteBuffer& Stream::own_output() { return busy().out; }
 
 
-std::size_t Stream::own_bytes() const noexcept {
-    return busy_->out.size() + (busy_->waiting_size() - busy_->sent);
-}
+std::size_t Stream::own_bytes() const noexcept { return busy_->own(); }
 
 void Stream::release_idle_buffers() noexcept {
     if (busy_ && busy_->idle()) busy_.reset();
@@ -134,7 +132,9 @@ std::uint8_t* Stream::prepare(std::size_t n) {
         return loop_.cork().reserve_more(n);
     // Our own pending output (a write waiting for the socket, or what waits after it) comes
     // first. A closing stream never takes the cork (nothing of it will be flushed; its bytes
-    // are dropped).
+    // are dropped). What follows a write is in `out`: once that holds anything (from the
+    // second message of a broadcast on), nothing more need be asked.
+    if (busy_ && !busy_->out.empty()) return busy_->out.reserve_more(n);
     if ((busy_ && own_bytes() != 0) || closing_) return own_output().reserve_more(n);
     if (Stream* owner = loop_.cork_owner(); owner != this) {
         // Another stream is assembling its replies in the cork (a broadcast, or a send to a
@@ -169,7 +169,7 @@ void Stream::commit(std::size_t n) {
         return;
     }
     busy_->out.grow_size(n);
-    pause_if_over(own_bytes());
+    pause_if_over(busy_->own());
     if (!flush_scheduled_) schedule_flush();
 }
 
@@ -183,7 +183,7 @@ void Stream::write_gather_owned(std::span<const std::uint8_t> head, proto::Messa
 
 void Stream::gather(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body, proto::MessageBuffer* storage) {
     // Bytes of ours that wait go first: queue behind them.
-    if ((busy_ && (own_bytes() != 0 || busy_->deferred_error != 0)) || closing_ || fd_ < 0 || connecting_ ||
+    if ((busy_ && (busy_->own() != 0 || busy_->deferred_error != 0)) || closing_ || fd_ < 0 || connecting_ ||
         body.size() >= kMaxGatherBody) {
         Output::write_gather(head, body);
         return;

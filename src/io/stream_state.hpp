@@ -44,6 +44,8 @@ struct Stream::Busy {
         return message.empty() ? pending.data() : reinterpret_cast<const std::uint8_t*>(message.data());
     }
     std::size_t waiting_size() const noexcept { return message.empty() ? pending.size() : message.size(); }
+    // Our own bytes not yet written: the waiting write's unsent part and what follows it.
+    std::size_t own() const noexcept { return out.size() + (waiting_size() - sent); }
     bool idle() const noexcept {
         return pending.empty() && message.empty() && out.empty() && deferred_error == 0 && !connect &&
                dropped_message.empty();
