@@ -200,7 +200,10 @@ void Load::on_all_open(std::uint64_t t) {
             sending_ = true;
             for (Conn& c : conns_) c.last_progress = t;
             phase_ = Phase::Running;
-            if (o_.warmup <= 0) begin_window(t);
+            if (o_.warmup <= 0) {
+                begin_window(t);
+                t = t_window_start_;  // after a --window-hook
+            }
             pump_broadcast(t);
             break;
         case Mode::Big:
@@ -318,7 +321,7 @@ void Load::tick(std::uint64_t t) {
                 // its RSS now, then the held window starts.
                 if (o_.server_pid != 0) rss_open_ = bench::process_memory(o_.server_pid, "VmRSS");
                 begin_window(t);
-                deadline_ = t + static_cast<std::uint64_t>(o_.duration * 1e9);
+                deadline_ = t_window_start_ + static_cast<std::uint64_t>(o_.duration * 1e9);
             }
             if (measuring_ && t >= deadline_) {
                 end_window(t);

@@ -125,6 +125,18 @@ TEST(SessionExtension, ServerNegotiatesAnOfferedExtension) {
     EXPECT_EQ(p.s().state(), State::Open);
 }
 
+TEST(SessionExtension, ASessionWithAnExtensionSendsNoPlainFrames) {
+    // The extension may transform every message, so a broadcast's shared frame is not its
+    // frame (Session::sends_plain_frames); without one, the same session would take it.
+    ExtServer p;
+    p.s().set_frame_hooks(false);
+    EXPECT_FALSE(p.s().sends_plain_frames());
+    ExtPeer plain(Role::Server);
+    plain.open_server();
+    plain.s().set_frame_hooks(false);
+    EXPECT_TRUE(plain.s().sends_plain_frames());
+}
+
 TEST(SessionExtension, ServerWithoutAnOfferNegotiatesNothing) {
     ExtPeer p(Role::Server);
     p.open_server();

@@ -67,10 +67,11 @@ TEST(SessionSend, PlainFramesOnlyWhereTheFrameDependsOnTheMessageAlone) {
     ASSERT_TRUE(p.s().sends_plain_frames());
     for (std::size_t len : {0, 5, 125, 126, 1024}) {
         const std::string payload(len, 'x');
-        ASSERT_TRUE(p.s().send_validated(OpCode::Text, payload).ok());
+        const OpCode op = len % 2 ? OpCode::Binary : OpCode::Text;
+        ASSERT_TRUE(p.s().send_validated(op, payload).ok());
         const Bytes by_send = p.out.take();
         proto::FrameHeader h;
-        h.opcode = kText;
+        h.opcode = static_cast<std::uint8_t>(op);
         h.payload_len = len;
         Bytes frame(proto::kMaxHeaderSize + len);
         const std::size_t head = proto::encode_header(h, frame.data());
