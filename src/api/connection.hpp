@@ -118,6 +118,9 @@ private:
     void report(const Error& error);
     // A send over max_output_buffer: the error (and the promise of an on_drain).
     [[gnu::cold, gnu::noinline]] Error refuse(std::size_t size, std::size_t pending);
+    // send and send_plain: the phase and output-cap checks around `write` (in runtime.hpp).
+    template <class Write>
+    Result<> send_checked(std::size_t size, Write&& write);
     // Sender::is_open() for other threads (the slot's atomic).
     void publish_open(bool open) noexcept;
 
