@@ -16,7 +16,7 @@ define_shapes() {
   WSARGS[d]="-c 1 -s 16 -d 1";                    RAWARGS[d]="--raw -c 1 -s 16 -d 1"
   WSARGS[e]="-c 1000 -s 128 -d 1";                RAWARGS[e]="--raw -c 1000 -s 128 -d 1"
   WSARGS[f]="--idle $idle_n -t $idle_hold";       RAWARGS[f]="--raw --idle $idle_n -t $idle_hold"
-  WSARGS[g]="--big 16777216";                     RAWARGS[g]="--raw --big 16777216"
+  WSARGS[g]="--big 16777216 --count 6";          RAWARGS[g]="--raw --big 16777216 --count 6"
   WSARGS[h]="--broadcast -c 1000 -s 64 -d 10";    RAWARGS[h]=""
 }
 

@@ -33,7 +33,8 @@
 #   d  1 connection, 16 bytes, 1 in flight (latency)           -c 1 -s 16 -d 1
 #   e  1,000 connections, 128 bytes, 1 in flight               -c 1000 -s 128 -d 1
 #   f  10,000 idle connections: server RSS per connection      --idle 10000
-#   g  one 16 MiB message each way, server peak RSS (VmHWM)    --big 16777216
+#   g  16 MiB each way, 6 in turn: first and later echoes,     --big 16777216 --count 6
+#      server peak RSS (VmHWM)
 #   h  broadcast of 64-byte messages to 1,000 clients          --broadcast -c 1000 -s 64 -d 10
 # The floors get the same pattern with --raw (no (h): raw TCP has no broadcast).
 #

@@ -37,19 +37,21 @@ DESC = {
     "d": "(d) 1 connection, 16-byte text, 1 in flight (latency)",
     "e": "(e) 1,000 connections, 128-byte text, 1 in flight each",
     "f": "(f) %s idle connections: server RSS per connection" % format(int(meta.get("idle", "10000")), ","),
-    "g": "(g) one 16 MiB text message each way: time and server peak RSS",
+    "g": "(g) a 16 MiB text message each way: a fresh server's first echo, the later ones, server peak RSS",
     "h": "(h) broadcast: 64-byte text to 1,000 clients, sender window 10",
 }
 # The figure each shape is judged by (lower is better), its label, and what the chart shows.
 KEY = {"a": "server_cpu_us_per_msg", "b": "server_cpu_us_per_msg", "c": "server_cpu_us_per_msg",
-       "d": "p50_us", "e": "server_cpu_us_per_msg", "f": "rss_per_conn", "g": "ms_per_msg",
+       "d": "p50_us", "e": "server_cpu_us_per_msg", "f": "rss_per_conn", "g": "first_ms_per_msg",
        "h": "server_cpu_us_per_msg"}
 KEYLABEL = {"server_cpu_us_per_msg": "server CPU µs per message", "p50_us": "p50 round trip µs",
-            "rss_per_conn": "server RSS bytes per connection", "ms_per_msg": "ms per 16 MiB echo"}
+            "rss_per_conn": "server RSS bytes per connection", "ms_per_msg": "ms per 16 MiB echo",
+            "first_ms_per_msg": "ms, a fresh server's first 16 MiB echo",
+            "later_ms_per_msg": "ms per 16 MiB echo after the first"}
 
 FIELDS = ["msgs_per_s", "deliveries_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct",
-          "p50_us", "p99_us", "p999_us", "rss_per_conn", "rss_open", "conns", "ms_per_msg", "server_hwm",
-          "hwm_growth", "server_cpu_s", "other_pct"]
+          "p50_us", "p99_us", "p999_us", "rss_per_conn", "rss_open", "conns", "ms_per_msg", "first_ms_per_msg",
+          "later_ms_per_msg", "server_hwm", "hwm_growth", "server_cpu_s", "other_pct"]
 
 
 def med(rs, f):
@@ -68,6 +70,8 @@ for s in shapes:
         m = {f: med(ok, f) for f in FIELDS}
         if m["deliveries_per_s"] is not None:
             m["msgs_per_s"] = m["deliveries_per_s"]
+        if m["first_ms_per_msg"] is None and m["ms_per_msg"] is not None and all(r.get("count", "1") == "1" for r in ok):
+            m["first_ms_per_msg"] = m["ms_per_msg"]  # a run from before wsload told the first echo apart
         o = [float(r["other_pct"]) for r in rs if "other_pct" in r]
         m["other_max"] = max(o) if o else None
         m["runs"] = len(rs)
@@ -141,8 +145,8 @@ for s in shapes:
         hdr = ["server", "ok", "connections", "RSS per conn (B)", "vs " + ref_l, "vs " + floor_l,
                "RSS with all open (MiB)", "other %"]
     else:
-        hdr = ["server", "ok", "ms per echo", "vs " + ref_l, "vs " + floor_l, "peak RSS (MiB)",
-               "peak growth (MiB)", "growth vs " + ref_l, "server CPU s", "other %"]
+        hdr = ["server", "ok", "first echo ms", "vs " + ref_l, "vs " + floor_l, "later echoes ms", "vs " + ref_l,
+               "vs " + floor_l, "peak RSS (MiB)", "peak growth (MiB)", "growth vs " + ref_l, "server CPU s", "other %"]
     md.append("| " + " | ".join(hdr) + " |")
     capped = []
     md.append("|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|")
@@ -169,7 +173,8 @@ for s in shapes:
                    fnum(None if m["rss_open"] is None else m["rss_open"] / 2**20, 1), oth]
         else:
             gr = ratio(s, sv, "hwm_growth", ref)
-            row = [sv, ok, fnum(m["ms_per_msg"], 1), fr(kr), fr(kf),
+            lr, lf = ratio(s, sv, "later_ms_per_msg", ref), ratio(s, sv, "later_ms_per_msg", floor)
+            row = [sv, ok, fnum(m["first_ms_per_msg"], 1), fr(kr), fr(kf), fnum(m["later_ms_per_msg"], 1), fr(lr), fr(lf),
                    fnum(None if m["server_hwm"] is None else m["server_hwm"] / 2**20, 1),
                    fnum(None if m["hwm_growth"] is None else m["hwm_growth"] / 2**20, 1), fr(gr),
                    fnum(m["server_cpu_s"], 3), oth]
@@ -180,7 +185,8 @@ for s in shapes:
             "shape": s, "server": sv, "runs": m["runs"], "ok": m["ok"],
             **{f: ("" if m.get(f) is None else m[f]) for f in
                ["msgs_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct", "p50_us", "p99_us",
-                "p999_us", "rss_per_conn", "conns", "ms_per_msg", "server_hwm", "hwm_growth", "server_cpu_s"]},
+                "p999_us", "rss_per_conn", "conns", "ms_per_msg", "first_ms_per_msg", "later_ms_per_msg", "server_hwm",
+                "hwm_growth", "server_cpu_s"]},
             "key_metric": key, "key_value": "" if m.get(key) is None else m[key],
             "key_vs_ref": "" if kr is None else round(kr, 4), "key_vs_floor": "" if kf is None else round(kf, 4),
             "cpu_vs_ref": "" if cr is None else round(cr, 4), "cpu_vs_floor": "" if cf is None else round(cf, 4),
@@ -205,7 +211,8 @@ md.append("Files: `results.csv` (the same medians and ratios), `chart.png`, `raw
 open(os.path.join(out, "results.md"), "w").write("\n".join(md))
 
 cols = ["shape", "server", "runs", "ok", "msgs_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct",
-        "p50_us", "p99_us", "p999_us", "rss_per_conn", "conns", "ms_per_msg", "server_hwm", "hwm_growth",
+        "p50_us", "p99_us", "p999_us", "rss_per_conn", "conns", "ms_per_msg", "first_ms_per_msg", "later_ms_per_msg",
+        "server_hwm", "hwm_growth",
         "server_cpu_s", "key_metric", "key_value", "key_vs_ref", "key_vs_floor", "cpu_vs_ref", "cpu_vs_floor",
         "rate_vs_ref", "bound", "other_pct_max", "note"]
 with open(os.path.join(out, "results.csv"), "w", newline="") as fh:
@@ -228,6 +235,7 @@ for s in shapes:
     if s == "a":
         panels.append(("a", "msgs_per_s", 1e-6))
     if s == "g":
+        panels.append(("g", "later_ms_per_msg", 1.0))
         panels.append(("g", "server_hwm", 1.0 / 2**20))
 ncol = 3
 nrow = (len(panels) + ncol - 1) // ncol
@@ -247,6 +255,12 @@ for ax, (s, key, scale) in zip(axes.flat, panels):
     if key == "msgs_per_s":
         label = "million msgs/s (higher is better)"
         title = "(a) throughput (see wsload CPU % in the table)"
+    elif key == "first_ms_per_msg":
+        label += " (lower is better)"
+        title = "(g) a fresh server's first 16 MiB echo"
+    elif key == "later_ms_per_msg":
+        label += " (lower is better)"
+        title = "(g) the 16 MiB echoes after the first"
     elif key == "server_hwm":
         label = "server peak RSS, MiB (lower is better)"
         title = "(g) server peak RSS (VmHWM) around the 16 MiB echo"

@@ -143,6 +143,10 @@ expect_ok "200 idle connections" "$wsload" "$PORT" --idle 200 -t 0.3 --server-pi
 expect_key rss_per_conn
 expect_ok "one 4 MiB message each way" "$wsload" "$PORT" --big 4194304 --server-pid "$PID"
 expect_key server_hwm
+expect_key first_ms_per_msg
+expect_ok "3 x 1 MiB each way on 2 connections, one after the other" "$wsload" "$PORT" -c 2 --big 1048576 --count 3
+expect_key first_ms_per_msg
+expect_key later_ms_per_msg
 expect_ok "bench (ws-cpp's client): 10 conns x 2000 messages" "$bin/bench" "ws://127.0.0.1:$PORT/" -c 10 -m 2000 -d 4
 
 # --window-hook (bench/instructions.sh's): run once with "begin" before the window, once with

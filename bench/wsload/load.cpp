@@ -210,6 +210,8 @@ void Load::on_all_open(std::uint64_t t) {
             sending_ = true;
             if (o_.server_pid != 0) server0_ = bench::process_cpu(o_.server_pid);
             self0_ = bench::own_cpu();
+            round_done_.assign(o_.count, 0);
+            round_end_.assign(o_.count, 0);
             big_t0_ = bench::now_ns();
             for (std::size_t i = 0; i < conns_.size(); ++i) {
                 send_message(i, big_t0_);

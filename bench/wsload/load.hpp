@@ -170,6 +170,8 @@ private:
     bench::CpuTimes self0_, self1_;
     std::optional<bench::CpuTimes> server0_, server1_;
     std::optional<std::uint64_t> rss_before_, rss_open_, rss_end_, hwm_before_, hwm_after_;
+    // Round k of --big is over when every connection has its k-th echo back: at round_end_[k - 1].
+    std::vector<std::uint64_t> round_done_, round_end_;
     std::uint64_t big_t0_ = 0, big_t1_ = 0;
 };
 

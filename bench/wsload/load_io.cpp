@@ -324,6 +324,9 @@ void Load::message_done(std::size_t i, std::uint64_t t) {
     if (o_.mode == Mode::Echo && sending_) {
         send_message(i, t);
     } else if (o_.mode == Mode::Big) {
+        // The first round is a fresh server's (its buffers are new memory: page faults); the
+        // rounds after it show what a server that has run for a while costs.
+        if (seq < round_done_.size() && ++round_done_[seq] == conns_.size()) round_end_[seq] = t;
         if (c.next_recv < o_.count) {
             send_message(i, t);
         } else if (++big_done_ == conns_.size()) {

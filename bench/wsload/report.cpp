@@ -1,4 +1,5 @@
 // wsload's report: the human-readable summary and the RESULT line of key=value pairs.
+#include <algorithm>
 #include <cstdio>
 
 #include "load.hpp"
@@ -102,6 +103,20 @@ void Load::report() {
                     kind, bench::format_bytes(static_cast<double>(o_.size)).c_str(), conns_.size(), host_header_.c_str());
         std::printf("  time:       %s in all, %s per message, %.1f MB/s each way\n", bench::format_ns(secs * 1e9).c_str(),
                     bench::format_ns(secs * 1e9 / msgs).c_str(), bytes / secs / 1e6);
+        // Per message: a round's time over the connections that each had one message in it.
+        const double conns = static_cast<double>(conns_.size());
+        const double first = static_cast<double>(round_end_[0] - big_t0_) / conns;
+        std::vector<double> later;
+        for (std::size_t k = 1; k < round_end_.size(); ++k)
+            later.push_back(static_cast<double>(round_end_[k] - round_end_[k - 1]) / conns);
+        std::sort(later.begin(), later.end());
+        const double later_median = later.empty() ? 0 : later.size() % 2 == 1 ? later[later.size() / 2]
+                                                          : (later[later.size() / 2 - 1] + later[later.size() / 2]) / 2;
+        std::printf("  first:      %s per message (the first round: every connection's first echo)\n",
+                    bench::format_ns(first).c_str());
+        if (!later.empty())
+            std::printf("  later:      %s per message (the median of the %zu rounds after)\n",
+                        bench::format_ns(later_median).c_str(), later.size());
         std::printf("  wsload CPU: %.3f s\n", cpu);
         add("mode", "big");
         add("conns", std::to_string(conns_.size()));
@@ -109,6 +124,8 @@ void Load::report() {
         add("count", std::to_string(o_.count));
         add("secs", num(secs, 4));
         add("ms_per_msg", num(secs * 1e3 / msgs, 3));
+        add("first_ms_per_msg", num(first / 1e6, 3));
+        if (!later.empty()) add("later_ms_per_msg", num(later_median / 1e6, 3));
         add("mb_per_s", num(bytes / secs / 1e6, 1));
         add("load_cpu_s", num(cpu, 4));
         if (server_cpu) {
