@@ -145,5 +145,60 @@ TEST(Broadcast, AFullConnectionIsRefusedAndTheOthersGetEverything) {
     for (const auto& e : log.events()) EXPECT_EQ(e.rfind("Capacity broadcast not delivered", 0), 0u) << e;
 }
 
+// The shared frame goes through the same output cap as send(), to the byte: within one callback
+// (nothing is flushed in between) a message is refused exactly when pending + its size +
+// kMaxHeaderSize (14) passes max_output_buffer, whether sent or broadcast.
+TEST(Broadcast, IsRefusedAtTheSameByteAsSend) {
+    class Edge : public Handler {
+    public:
+        Edge(Sender out, EventLog& log) : out_(std::move(out)), log_(log) {}
+        Result<> on_message(const Message& m) override {
+            const bool broadcast = m.as_text() == "broadcast";
+            auto put = [&](std::size_t n, char c) {
+                const std::string p(n, c);
+                auto r = broadcast ? out_.broadcast(Message::text(p)) : out_.send(Message::text(p));
+                log_.add(std::string(m.as_text()) + " " + std::to_string(n) + (r ? " ok" : " refused"));
+            };
+            if (m.as_text() == "end") return out_.send(Message::text("end"));
+            put(500, 'a');  // 504 bytes wait in the cork: 1000 - 14 - 504 = 482 fit
+            put(483, 'b');
+            put(482, 'c');
+            return {};
+        }
+        void on_error(const Error& e) override { log_.add(std::string(to_string(e.kind())) + " " + e.details()); }
+
+    private:
+        bool has_frame_hooks() const noexcept override { return false; }  // takes the shared frame
+        Sender out_;
+        EventLog& log_;
+    };
+    EventLog log;
+    Settings s;
+    s.max_output_buffer = 1000;
+    ServerThread server([&](Sender out) -> std::unique_ptr<Handler> { return std::make_unique<Edge>(out, log); }, s);
+    RawSocket c = RawSocket::connect(server.port());
+    ASSERT_NE(c.handshake().find("101"), std::string::npos);
+    for (const std::string round : {"send", "broadcast"}) {
+        ASSERT_TRUE(c.send(encode_frame(0x1, round)));
+        for (auto [n, ch] : {std::pair<std::size_t, char>{500, 'a'}, {482, 'c'}}) {
+            auto f = c.read_frame();
+            ASSERT_TRUE(f) << round;
+            EXPECT_EQ(f->payload, std::string(n, ch)) << round << ": " << n << " bytes";
+        }
+    }
+    ASSERT_TRUE(c.send(encode_frame(0x1, "end")));
+    auto f = c.read_frame();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->payload, "end") << "nothing else was sent";
+    EXPECT_EQ(log.count("send 500 ok"), 1u);
+    EXPECT_EQ(log.count("send 483 refused"), 1u);
+    EXPECT_EQ(log.count("send 482 ok"), 1u);
+    EXPECT_EQ(log.count("broadcast 500 ok"), 1u);
+    EXPECT_EQ(log.count("broadcast 482 ok"), 1u);
+    // A broadcast reports its refusal to the connection that did not get it.
+    EXPECT_TRUE(log.wait_for_prefix("Capacity broadcast not delivered: output buffer full (504 bytes unsent)", 0ms))
+        << "events: " << ::testing::PrintToString(log.events());
+}
+
 }  // namespace
 }  // namespace ws::test
