@@ -10,8 +10,9 @@
 #      python3-matplotlib, ws-cpp's build deps;
 #   2. builds ws-cpp in Release (bench_server, wsload, the floors) into BUILD (build-compare) from
 #      the tree as it is, and the peers (bench/peers, a CMake project of its own) into BUILD/peers;
-#   3. runs every shape against every server, interleaved (A B C A B C ...: for each shape, R
-#      rounds over all servers), each server started fresh for each run, pinned to SERVER_CPU (0)
+#   3. runs every shape against every server, interleaved (for each shape, R rounds over all
+#      servers, each round starting one server further on: A B C, B C A, C A B, ...), each server
+#      started fresh for each run, pinned to SERVER_CPU (0)
 #      with wsload pinned to LOAD_CPU (1), stopped by PID;
 #   4. writes OUT/results.md (one table per shape: medians, ratios to uWebSockets and to the raw
 #      TCP floor, which process was saturated), OUT/results.csv, OUT/chart.png (matplotlib),
@@ -357,7 +358,10 @@ echo "   load average before: $load_before"
 for shape in "${shape_list[@]}"; do
   echo "== shape ($shape): wsload ${WSARGS[$shape]}"
   for r in $(seq "$runs"); do
-    for id in "${servers[@]}"; do run_one "$shape" "$id" "$r"; done
+    # Round r starts at the r-th server (A B C, B C A, C A B, ...): no server always runs first,
+    # right after another shape's heaviest run, or right after the same neighbour.
+    n=${#servers[@]}
+    for k in $(seq 0 $((n - 1))); do run_one "$shape" "${servers[$(((r - 1 + k) % n))]}" "$r"; done
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
