@@ -49,7 +49,8 @@ KEYLABEL = {"server_cpu_us_per_msg": "server CPU µs per message", "p50_us": "p5
             "first_ms_per_msg": "ms, a fresh server's first 16 MiB echo",
             "later_ms_per_msg": "ms per 16 MiB echo after the first"}
 
-FIELDS = ["msgs_per_s", "deliveries_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct",
+FIELDS = ["msgs_per_s", "deliveries_per_s", "server_cpu_us_per_msg", "server_user_us_per_msg",
+          "server_sys_us_per_msg", "server_cpu_pct", "load_cpu_pct",
           "p50_us", "p99_us", "p999_us", "rss_per_conn", "rss_open", "conns", "ms_per_msg", "first_ms_per_msg",
           "later_ms_per_msg", "server_hwm", "hwm_growth", "server_cpu_s", "other_pct"]
 
@@ -124,7 +125,9 @@ for sv in servers:
     md.append("- `%s`: %s" % (sv, meta.get("banner." + sv, "") or "?"))
 md.append("")
 md.append("*server µs/msg* is the server's CPU time (user + system, all threads, from /proc) per message "
-          "echoed (broadcast: per delivery); *vs %s* and *vs %s* divide a server's figure by theirs "
+          "echoed (broadcast: per delivery), and *user µs* / *kernel µs* its two parts (medians of each, so "
+          "they need not add up exactly; the kernel's split is sampled at its clock tick: a few percent of "
+          "noise on the smaller part); *vs %s* and *vs %s* divide a server's figure by theirs "
           "(below 1: less); *bound* says which process saturated its core (≥ 90 %%): `server` is what a "
           "throughput shape wants, `wsload` means the load generator was the limit; *other %%* is the "
           "highest CPU use of the rest of the machine during a run (noise; 100 = one core).\n" % (ref_l, floor_l))
@@ -139,8 +142,9 @@ for s in shapes:
             hdr = ["server", "ok", rate, "server µs/msg", "server CPU %", "wsload CPU %", "p50 µs", "p99 µs",
                    "p50 vs " + ref_l, "p50 vs " + floor_l, "µs/msg vs " + ref_l, "other %"]
         else:
-            hdr = ["server", "ok", rate, "server µs/msg", "server CPU %", "wsload CPU %", "p50 µs", "p99 µs",
-                   "µs/msg vs " + ref_l, "µs/msg vs " + floor_l, rate + " vs " + ref_l, "bound", "other %"]
+            hdr = ["server", "ok", rate, "server µs/msg", "user µs", "kernel µs", "server CPU %", "wsload CPU %",
+                   "p50 µs", "p99 µs", "µs/msg vs " + ref_l, "µs/msg vs " + floor_l, rate + " vs " + ref_l, "bound",
+                   "other %"]
     elif s == "f":
         hdr = ["server", "ok", "connections", "RSS per conn (B)", "vs " + ref_l, "vs " + floor_l,
                "RSS with all open (MiB)", "other %"]
@@ -165,9 +169,10 @@ for s in shapes:
             row = [sv, ok, fnum(m["msgs_per_s"]), fnum(m["server_cpu_us_per_msg"], 3), fnum(m["server_cpu_pct"], 1),
                    fnum(m["load_cpu_pct"], 1), fnum(m["p50_us"], 1), fnum(m["p99_us"], 1), fr(kr), fr(kf), fr(cr), oth]
         elif s in "abceh":
-            row = [sv, ok, fnum(m["msgs_per_s"]), fnum(m["server_cpu_us_per_msg"], 3), fnum(m["server_cpu_pct"], 1),
-                   fnum(m["load_cpu_pct"], 1), fnum(m["p50_us"], 1), fnum(m["p99_us"], 1), fr(kr), fr(kf), fr(rr),
-                   m["bound"], oth]
+            row = [sv, ok, fnum(m["msgs_per_s"]), fnum(m["server_cpu_us_per_msg"], 3),
+                   fnum(m["server_user_us_per_msg"], 3), fnum(m["server_sys_us_per_msg"], 3),
+                   fnum(m["server_cpu_pct"], 1), fnum(m["load_cpu_pct"], 1), fnum(m["p50_us"], 1), fnum(m["p99_us"], 1),
+                   fr(kr), fr(kf), fr(rr), m["bound"], oth]
         elif s == "f":
             row = [sv, ok, fnum(m["conns"]), fnum(m["rss_per_conn"]), fr(kr), fr(kf),
                    fnum(None if m["rss_open"] is None else m["rss_open"] / 2**20, 1), oth]
@@ -184,7 +189,8 @@ for s in shapes:
         csv_rows.append({
             "shape": s, "server": sv, "runs": m["runs"], "ok": m["ok"],
             **{f: ("" if m.get(f) is None else m[f]) for f in
-               ["msgs_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct", "p50_us", "p99_us",
+               ["msgs_per_s", "server_cpu_us_per_msg", "server_user_us_per_msg", "server_sys_us_per_msg",
+                "server_cpu_pct", "load_cpu_pct", "p50_us", "p99_us",
                 "p999_us", "rss_per_conn", "conns", "ms_per_msg", "first_ms_per_msg", "later_ms_per_msg", "server_hwm",
                 "hwm_growth", "server_cpu_s"]},
             "key_metric": key, "key_value": "" if m.get(key) is None else m[key],
@@ -210,7 +216,8 @@ md.append("Files: `results.csv` (the same medians and ratios), `chart.png`, `raw
           "`logs/`.\n")
 open(os.path.join(out, "results.md"), "w").write("\n".join(md))
 
-cols = ["shape", "server", "runs", "ok", "msgs_per_s", "server_cpu_us_per_msg", "server_cpu_pct", "load_cpu_pct",
+cols = ["shape", "server", "runs", "ok", "msgs_per_s", "server_cpu_us_per_msg", "server_user_us_per_msg",
+        "server_sys_us_per_msg", "server_cpu_pct", "load_cpu_pct",
         "p50_us", "p99_us", "p999_us", "rss_per_conn", "conns", "ms_per_msg", "first_ms_per_msg", "later_ms_per_msg",
         "server_hwm", "hwm_growth",
         "server_cpu_s", "key_metric", "key_value", "key_vs_ref", "key_vs_floor", "cpu_vs_ref", "cpu_vs_floor",

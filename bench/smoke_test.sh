@@ -83,6 +83,22 @@ expect_key() {
   if grep -qE " $1=[0-9.]+( |$)" <<<"$LAST_RESULT"; then ok "  ... reports $1"; else bad "  ... no $1 in: $LAST_RESULT"; fi
 }
 
+# expect_cpu_split: the last RESULT line splits server_cpu_us_per_msg into user and kernel parts
+# that add up to it (within the rounding of three figures) and a kernel part above zero (an echo
+# server makes system calls).
+expect_cpu_split() {
+  local total user sys
+  total=$(grep -oE ' server_cpu_us_per_msg=[0-9.]+' <<<"$LAST_RESULT" | cut -d= -f2)
+  user=$(grep -oE ' server_user_us_per_msg=[0-9.]+' <<<"$LAST_RESULT" | cut -d= -f2)
+  sys=$(grep -oE ' server_sys_us_per_msg=[0-9.]+' <<<"$LAST_RESULT" | cut -d= -f2)
+  if [ -n "$total" ] && [ -n "$user" ] && [ -n "$sys" ] &&
+     awk -v t="$total" -v u="$user" -v s="$sys" 'BEGIN { d = u + s - t; exit !(d < 0.0025 && d > -0.0025 && s > 0) }'; then
+    ok "  ... server CPU $total us/msg = user $user + kernel $sys"
+  else
+    bad "  ... no consistent user/kernel split of server_cpu_us_per_msg in: $LAST_RESULT"
+  fi
+}
+
 # expect_fail NAME PATTERN CMD...: exit 1, "wsload: FAIL:" matching PATTERN, status=fail.
 expect_fail() {
   local name=$1 pattern=$2
@@ -115,6 +131,7 @@ stop "$PID"
 start floor_libuv "$bin/floor_libuv_echo" 0
 expect_ok "libuv floor: 10 conns, 16 B, 4 in flight" "$wsload" "$PORT" --raw -c 10 -s 16 -d 4 "${short[@]}" --server-pid "$PID"
 expect_key server_cpu_us_per_msg
+expect_cpu_split
 expect_ok "libuv floor: 4 conns, 64 KiB, 2 in flight" "$wsload" "$PORT" --raw -c 4 -s 65536 -d 2 -t 0.5 -w 0.1
 stop "$PID"
 
@@ -136,6 +153,7 @@ server_port=$PORT
 server_pid=$PID
 expect_ok "text, 10 conns, 16 B, 4 in flight" "$wsload" "$PORT" -c 10 -s 16 -d 4 "${short[@]}" --server-pid "$PID"
 expect_key server_cpu_us_per_msg
+expect_cpu_split
 expect_key p999_us
 expect_ok "binary, 4 conns, 64 KiB, 2 in flight" "$wsload" "$PORT" -c 4 -s 65536 -d 2 --binary -t 0.5 -w 0.1
 expect_ok "mixed UTF-8 text, 1000 B" "$wsload" "$PORT" -c 4 -s 1000 -d 2 --utf8-mixed -t 0.5 -w 0.1
