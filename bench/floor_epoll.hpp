@@ -1,0 +1,95 @@
+// What the epoll-based floors (floor_epoll_echo, floor_batch_echo) share: the connection table,
+// level-triggered interest, accepting, dropping, and writing what the kernel did not take at
+// once. Free of ws-cpp and of any event library.
+#pragma once
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+namespace bench {
+
+class EpollFloor {
+public:
+    struct Conn {
+        std::vector<char> pending;  // bytes the kernel did not take yet
+        std::size_t off = 0;
+    };
+
+    EpollFloor() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
+
+    int fd() const noexcept { return ep_; }
+    Conn* conn(int fd) const noexcept {
+        return static_cast<std::size_t>(fd) < conns_.size() ? conns_[static_cast<std::size_t>(fd)] : nullptr;
+    }
+
+    void set_events(int fd, std::uint32_t events, int op) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.fd = fd;
+        epoll_ctl(ep_, op, fd, &ev);
+    }
+
+    // Takes every waiting connection on the (non-blocking) listener: TCP_NODELAY, watched for
+    // input.
+    void accept_all(int lfd) {
+        for (;;) {
+            const int cfd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (cfd < 0) return;
+            const int one = 1;
+            setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (static_cast<std::size_t>(cfd) >= conns_.size()) conns_.resize(static_cast<std::size_t>(cfd) + 1024);
+            conns_[static_cast<std::size_t>(cfd)] = new Conn();
+            set_events(cfd, EPOLLIN, EPOLL_CTL_ADD);
+        }
+    }
+
+    void drop(int fd) {
+        epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+        close(fd);
+        delete conns_[static_cast<std::size_t>(fd)];
+        conns_[static_cast<std::size_t>(fd)] = nullptr;
+    }
+
+    // The kernel took `done` of the `len` bytes at `data`: keep the rest and stop reading from
+    // the connection until it is out (its send buffer is full).
+    void keep_rest(int fd, Conn& c, const char* data, std::size_t done, std::size_t len) {
+        if (done >= len) return;
+        c.pending.assign(data + done, data + len);
+        c.off = 0;
+        set_events(fd, EPOLLOUT, EPOLL_CTL_MOD);
+    }
+
+    // The socket is writable again: writes what is pending and, once all of it is out, reads
+    // from the connection again.
+    void on_writable(int fd, Conn& c) {
+        while (c.off < c.pending.size()) {
+            const ssize_t w = send(fd, c.pending.data() + c.off, c.pending.size() - c.off, MSG_NOSIGNAL);
+            if (w > 0) {
+                c.off += static_cast<std::size_t>(w);
+            } else if (w < 0 && errno == EINTR) {
+                continue;
+            } else if (w < 0 && errno == EAGAIN) {
+                return;
+            } else {
+                drop(fd);
+                return;
+            }
+        }
+        c.pending.clear();
+        c.off = 0;
+        set_events(fd, EPOLLIN, EPOLL_CTL_MOD);
+    }
+
+private:
+    int ep_;
+    std::vector<Conn*> conns_;  // indexed by fd
+};
+
+}  // namespace bench
