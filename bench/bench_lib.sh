@@ -62,7 +62,8 @@ define_servers() {
   CMD[floor-libuv]="$(printf %q "$bin/floor_libuv_echo")"
   CMD[floor-epoll]="$(printf %q "$bin/floor_epoll_echo")"
   CMD[floor-uring]="$(printf %q "$bin/floor_uring_echo")"
-  for n in floor-libuv floor-epoll floor-uring; do KIND[$n]=raw; done
+  CMD[floor-batch]="$(printf %q "$bin/floor_batch_echo")"
+  for n in floor-libuv floor-epoll floor-uring floor-batch; do KIND[$n]=raw; done
 }
 
 alive() {  # PID: running (not a zombie)

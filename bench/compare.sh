@@ -20,7 +20,8 @@
 #
 # Servers: ws-cpp (bench_server), beast (Boost.Beast), websocketpp, libwebsockets, node-ws (Node's
 # ws), floor-libuv, floor-epoll and floor-uring (raw TCP echo on libuv, on epoll, on io_uring; driven
-# with wsload --raw), and any server given
+# with wsload --raw), floor-batch (the epoll floor with each iteration's sends in one io_uring
+# submit; only when --servers names it), and any server given
 # with --extra. uWebSockets is measured that way (it is in no registry that works here; build an
 # echo server against it by hand, outside the project, see bench/README.md):
 #
@@ -173,7 +174,8 @@ if [ "$do_build" = 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWS_BUILD_BENCH=ON \
         -DWS_BUILD_TESTS=OFF -DWS_BUILD_EXAMPLES=OFF -DWS_BUILD_TOOLS=OFF >"$build.cmake.log" 2>&1 ||
     { cat "$build.cmake.log"; die "cmake (ws-cpp) failed"; }
-  ninja -C "$build" bench_server wsload floor_libuv_echo floor_epoll_echo floor_uring_echo >"$build.ninja.log" 2>&1 ||
+  ninja -C "$build" bench_server wsload floor_libuv_echo floor_epoll_echo floor_uring_echo floor_batch_echo \
+        >"$build.ninja.log" 2>&1 ||
     { tail -50 "$build.ninja.log"; die "build (ws-cpp) failed"; }
   echo "== building the peers (bench/peers) into $pbin"
   cmake -S "$root/bench/peers" -B "$pbin" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWS_BUILD_BENCH_PEERS=ON \
@@ -190,7 +192,8 @@ define_servers "$bin" "$pbin" "$root"
 servers=(ws-cpp "${extra_names[@]}" beast websocketpp libwebsockets node-ws floor-libuv floor-epoll floor-uring)
 if [ -n "$only" ]; then
   sel=()
-  for s in "${servers[@]}"; do [[ ",$only," == *",$s,"* ]] && sel+=("$s"); done
+  # floor-batch (the epoll floor with batched sends) runs only when named here.
+  for s in "${servers[@]}" floor-batch; do [[ ",$only," == *",$s,"* ]] && sel+=("$s"); done
   [ ${#sel[@]} -gt 0 ] || die "--servers $only matches none of: ${servers[*]}"
   servers=("${sel[@]}")
 fi

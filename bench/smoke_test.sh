@@ -147,6 +147,17 @@ for mode in "" --fixed-files; do
   stop "$PID"
 done
 
+# The epoll floor with batched sends: built beside floor_uring_echo.
+if [ -x "$bin/floor_batch_echo" ]; then
+  start floor_batch "$bin/floor_batch_echo" 0
+  expect_ok "batched-send floor: 10 conns, 16 B, 4 in flight" "$wsload" "$PORT" --raw -c 10 -s 16 -d 4 "${short[@]}" --server-pid "$PID"
+  expect_cpu_split
+  expect_ok "batched-send floor: 4 conns, 64 KiB, 2 in flight" "$wsload" "$PORT" --raw -c 4 -s 65536 -d 2 -t 0.5 -w 0.1
+  expect_ok "batched-send floor: 1 MiB record" "$wsload" "$PORT" --raw --big 1048576 --server-pid "$PID"
+  expect_ok "batched-send floor: 100 idle connections" "$wsload" "$PORT" --raw --idle 100 -t 0.3 --server-pid "$PID"
+  stop "$PID"
+fi
+
 echo "== bench_server (echo)"
 start bench_server "$bin/bench_server" 0
 server_port=$PORT
