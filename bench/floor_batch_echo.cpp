@@ -84,30 +84,15 @@ int main(int argc, char** argv) {
         }
         queued.clear();
         for (int e = 0; e < n; ++e) {
-            const int fd = events[static_cast<std::size_t>(e)].data.fd;
-            const std::uint32_t ev = events[static_cast<std::size_t>(e)].events;
-            if (fd == lfd) {
-                floor.accept_all(lfd);
-                continue;
-            }
-            bench::EpollFloor::Conn* c = floor.conn(fd);
-            if (c == nullptr) continue;
-            if ((ev & EPOLLOUT) != 0) {
-                floor.on_writable(fd, *c);
-                continue;
-            }
-            if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) continue;
-            char* slice = arena.get() + queued.size() * kSlice;
-            const ssize_t r = read(fd, slice, kSlice);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-                floor.drop(fd);
-                continue;
-            }
-            if (r < 0) continue;
-            io_uring_sqe* s = io_uring_get_sqe(&ring);  // never null: at most kEvents per iteration
-            io_uring_prep_send(s, fd, slice, static_cast<std::size_t>(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-            io_uring_sqe_set_data64(s, queued.size());
-            queued.push_back(Queued{fd, static_cast<std::uint32_t>(r), slice});
+            floor.handle(events[static_cast<std::size_t>(e)], lfd, [&](int fd, bench::EpollFloor::Conn&) {
+                char* slice = arena.get() + queued.size() * kSlice;
+                const std::size_t r = floor.read_or_drop(fd, slice, kSlice);
+                if (r == 0) return;
+                io_uring_sqe* s = io_uring_get_sqe(&ring);  // never null: at most kEvents per iteration
+                io_uring_prep_send(s, fd, slice, r, MSG_NOSIGNAL | MSG_DONTWAIT);
+                io_uring_sqe_set_data64(s, queued.size());
+                queued.push_back(Queued{fd, static_cast<std::uint32_t>(r), slice});
+            });
         }
         if (queued.empty()) continue;
         // One system call for every send of the iteration; MSG_DONTWAIT makes each complete in

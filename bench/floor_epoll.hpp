@@ -57,6 +57,33 @@ public:
         conns_[static_cast<std::size_t>(fd)] = nullptr;
     }
 
+    // One event of epoll_wait: accepts on the listener `lfd`, writes what waits on a writable
+    // connection, and hands a readable one to `on_readable(fd, conn)`.
+    template <class OnReadable>
+    void handle(const epoll_event& event, int lfd, OnReadable&& on_readable) {
+        const int fd = event.data.fd;
+        if (fd == lfd) {
+            accept_all(lfd);
+            return;
+        }
+        Conn* c = conn(fd);
+        if (c == nullptr) return;
+        if ((event.events & EPOLLOUT) != 0) {
+            on_writable(fd, *c);
+            return;
+        }
+        if ((event.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) on_readable(fd, *c);
+    }
+
+    // One read of at most `n` bytes into `buf`: how many arrived, or 0 when there is nothing to
+    // echo (no data yet, or the peer closed or failed and the connection was dropped).
+    std::size_t read_or_drop(int fd, char* buf, std::size_t n) {
+        const ssize_t r = read(fd, buf, n);
+        if (r > 0) return static_cast<std::size_t>(r);
+        if (r == 0 || (errno != EAGAIN && errno != EINTR)) drop(fd);
+        return 0;
+    }
+
     // The kernel took `done` of the `len` bytes at `data`: keep the rest and stop reading from
     // the connection until it is out (its send buffer is full).
     void keep_rest(int fd, Conn& c, const char* data, std::size_t done, std::size_t len) {

@@ -50,31 +50,16 @@ int main(int argc, char** argv) {
             return 1;
         }
         for (int e = 0; e < n; ++e) {
-            const int fd = events[static_cast<std::size_t>(e)].data.fd;
-            const std::uint32_t ev = events[static_cast<std::size_t>(e)].events;
-            if (fd == lfd) {
-                floor.accept_all(lfd);
-                continue;
-            }
-            bench::EpollFloor::Conn* c = floor.conn(fd);
-            if (c == nullptr) continue;
-            if ((ev & EPOLLOUT) != 0) {
-                floor.on_writable(fd, *c);
-                continue;
-            }
-            if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) continue;
-            const ssize_t r = read(fd, buf, sizeof buf);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-                floor.drop(fd);
-                continue;
-            }
-            if (r < 0) continue;
-            const ssize_t w = send(fd, buf, static_cast<std::size_t>(r), MSG_NOSIGNAL);
-            if (w < 0 && errno != EAGAIN && errno != EINTR) {
-                floor.drop(fd);
-                continue;
-            }
-            floor.keep_rest(fd, *c, buf, w > 0 ? static_cast<std::size_t>(w) : 0, static_cast<std::size_t>(r));
+            floor.handle(events[static_cast<std::size_t>(e)], lfd, [&](int fd, bench::EpollFloor::Conn& c) {
+                const std::size_t r = floor.read_or_drop(fd, buf, sizeof buf);
+                if (r == 0) return;
+                const ssize_t w = send(fd, buf, r, MSG_NOSIGNAL);
+                if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                    floor.drop(fd);
+                    return;
+                }
+                floor.keep_rest(fd, c, buf, w > 0 ? static_cast<std::size_t>(w) : 0, r);
+            });
         }
     }
 }
