@@ -28,6 +28,13 @@
 #   --extra-broadcast NAME=CMD   its broadcast mode, for (h)
 #   --ref NAME           the server ratios are taken to (the --extra whose name contains "uws")
 #   --secs T, --warmup W seconds counted, after W seconds of load (5 and 2)
+#   --cache LINES        also simulate caches (callgrind --cache-sim): fully associative, LRU,
+#                        LINES lines of 64 bytes for code and as many for data; reports their
+#                        misses per message. A stand-in for the kernel's work between two visits
+#                        to a connection, which callgrind does not see: a small cache forgets
+#                        between visits as L1 does then. With 128 lines the loop's own state
+#                        stays and each visit misses on the connection's own lines only; with 32,
+#                        little stays, and the misses count most of what a visit touches
 #   --out DIR            results.md, raw.txt, logs/ (instructions-YYYYmmdd-HHMMSS)
 #
 # Example, with uWebSockets built by hand as bench/README.md says:
@@ -42,6 +49,7 @@ secs=5
 warmup=2
 ref=""
 out=""
+cache=""
 extra_names=()
 declare -A CMD BCMD KIND
 
@@ -60,6 +68,7 @@ while [ $# -gt 0 ]; do
     --secs) secs=${2:?}; shift ;;
     --warmup) warmup=${2:?}; shift ;;
     --out) out=${2:?}; shift ;;
+    --cache) cache=${2:?}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -74,6 +83,15 @@ lcpu=${LOAD_CPU:-1}
 define_shapes 0 0
 IFS=, read -r -a shape_list <<<"$shapes"
 for s in "${shape_list[@]}"; do [[ $s == [abceh] ]] || die "unknown shape '$s' (a, b, c, e, h)"; done
+cg_opts=""
+if [ -n "$cache" ]; then
+  if ! [[ $cache =~ ^[0-9]+$ ]] || [ "$cache" -lt 2 ] || [ "$cache" -gt 4096 ] || [ $((cache & (cache - 1))) -ne 0 ]; then
+    die "--cache wants a power of two from 2 to 4096 (lines), not '$cache'"
+  fi
+  # Fully associative: one set of LINES ways. The last level is this VM's L2 (1 MiB, 16 ways);
+  # it is reported too, but the kernel evicts from it as well, unseen.
+  cg_opts="--cache-sim=yes --I1=$((cache * 64)),$cache,64 --D1=$((cache * 64)),$cache,64 --LL=1048576,16,64"
+fi
 
 # ---- what it needs --------------------------------------------------------------------------
 if ! command -v valgrind >/dev/null || ! command -v callgrind_control >/dev/null; then
@@ -138,7 +156,7 @@ run() {
   rm -f "$prefix".*
   pick_port
   # shellcheck disable=SC2086
-  taskset -c "$scpu" bash -c "exec valgrind --tool=callgrind --callgrind-out-file=$(printf %q "$prefix").%p $cmd $port" \
+  taskset -c "$scpu" bash -c "exec valgrind --tool=callgrind $cg_opts --callgrind-out-file=$(printf %q "$prefix").%p $cmd $port" \
     >"$slog" 2>&1 </dev/null &
   spid=$!
   pid=$spid
@@ -172,7 +190,14 @@ run() {
     printf '  (%s) %-14s FAILED (rc=%s): %s\n' "$shape" "$id" "$rc" "$(grep -m1 FAIL "$llog" | head -c 200)"
     return
   fi
-  echo "shape=$shape server=$id status=ok msgs=$msgs instructions=$total per_msg=$(awk -v t="$total" -v m="$msgs" 'BEGIN { printf "%.1f", t / m }')" >>"$raw"
+  misses=""
+  if [ -n "$cache" ]; then
+    # The events line names the columns of the totals line (Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw).
+    misses=$(awk -v m="$msgs" '/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i }
+      /^(summary|totals):/ { printf " i1_misses=%.2f d1_misses=%.2f ll_misses=%.2f", $col["I1mr"] / m,
+        ($col["D1mr"] + $col["D1mw"]) / m, ($col["ILmr"] + $col["DLmr"] + $col["DLmw"]) / m; exit }' "$prefix.$pid.1")
+  fi
+  echo "shape=$shape server=$id status=ok msgs=$msgs instructions=$total per_msg=$(awk -v t="$total" -v m="$msgs" 'BEGIN { printf "%.1f", t / m }')$misses" >>"$raw"
   printf '  (%s) %-14s %10s messages  %8.1f instructions per message\n' "$shape" "$id" "$msgs" \
     "$(awk -v t="$total" -v m="$msgs" 'BEGIN { print t / m }')"
 }
@@ -186,6 +211,9 @@ done
 
 # ---- report ---------------------------------------------------------------------------------
 per() { awk -v s="$1" -v v="$2" '$1 == "shape=" s && $2 == "server=" v && $3 == "status=ok" { sub("per_msg=", "", $6); print $6 }' "$raw"; }
+# field SHAPE ID NAME: the NAME= value of that run (the cache model's misses).
+field() { awk -v s="$1" -v v="$2" -v n="$3=" '$1 == "shape=" s && $2 == "server=" v && $3 == "status=ok" {
+  for (i = 7; i <= NF; i++) if (index($i, n) == 1) print substr($i, length(n) + 1) }' "$raw"; }
 {
   echo "# User-space instructions per message (callgrind)"
   echo
@@ -194,22 +222,36 @@ per() { awk -v s="$1" -v v="$2" '$1 == "shape=" s && $2 == "server=" v && $3 == 
        "${secs} s counted after ${warmup} s of load; the server's whole user space (libraries included)," \
        "divided by the messages echoed in the window (broadcast: deliveries). Reference: \`${ref:-none}\`;" \
        "floor: \`${floor:-none}\`."
+  if [ -n "$cache" ]; then
+    echo
+    echo "Cache model (\`--cache $cache\`): callgrind's simulation of a fully associative LRU cache of $cache lines" \
+         "of 64 bytes for code (*I1 misses*) and as many for data (*D1 misses*), per message. The kernel's own" \
+         "accesses are not simulated, so this models what survives between two visits to a connection only" \
+         "by the cache's small size."
+  fi
   for shape in "${shape_list[@]}"; do
     echo
     echo "## ($shape) wsload ${WSARGS[$shape]}"
     echo
-    echo "| server | instructions per message | vs ${ref:-ref} | vs ${floor:-floor} |"
-    echo "| --- | ---: | ---: | ---: |"
+    if [ -n "$cache" ]; then
+      echo "| server | instructions per message | vs ${ref:-ref} | vs ${floor:-floor} | I1 misses | D1 misses |"
+      echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    else
+      echo "| server | instructions per message | vs ${ref:-ref} | vs ${floor:-floor} |"
+      echo "| --- | ---: | ---: | ---: |"
+    fi
     r=$([ -n "$ref" ] && per "$shape" "$ref")
     f=$([ -n "$floor" ] && per "$shape" "$floor")
     for id in "${servers[@]}"; do
       v=$(per "$shape" "$id")
-      if [ -z "$v" ]; then echo "| $id | – | – | – |"; continue; fi
-      awk -v id="$id" -v v="$v" -v r="$r" -v f="$f" 'BEGIN {
+      if [ -z "$v" ]; then echo "| $id | – | – | – |$([ -n "$cache" ] && echo ' – | – |')"; continue; fi
+      extra=""
+      [ -n "$cache" ] && extra=" $(field "$shape" "$id" i1_misses) | $(field "$shape" "$id" d1_misses) |"
+      awk -v id="$id" -v v="$v" -v r="$r" -v f="$f" -v x="$extra" 'BEGIN {
         vr = "–"; vf = "–"
         if (r + 0 > 0) vr = sprintf("%.2f", v / r)
         if (f + 0 > 0) vf = sprintf("%.2f", v / f)
-        printf "| %s | %.0f | %s | %s |\n", id, v, vr, vf }'
+        printf "| %s | %.0f | %s | %s |%s\n", id, v, vr, vf, x }'
     done
   done
 } >"$out/results.md"
