@@ -203,6 +203,56 @@ for s in shapes:
                   "theirs; compare them by server µs/msg." % ", ".join("`%s`" % c for c in capped))
     md.append("")
 
+# Round by round: a round runs every server once, one after another, so the ratio within a
+# round compares runs made a minute or two apart; their median and middle half say how far the
+# ratios of medians above can be trusted on this machine.
+def paired(s, sv, base, key):
+    by_round = {}
+    for who in (sv, base):
+        for r in runs.get((s, who), []):
+            if r.get("rc") == "0" and r.get("status") == "ok" and key in r and "run" in r:
+                by_round.setdefault(r["run"], {})[who] = float(r[key])
+    return [v[sv] / v[base] for v in by_round.values() if sv in v and base in v and v[base] > 0]
+
+
+def spread(rs):
+    if not rs:
+        return "–", "–"
+    if len(rs) == 1:
+        return "%.2f" % rs[0], "–"
+    q1, q2, q3 = statistics.quantiles(rs, n=4, method="inclusive")
+    return "%.2f" % q2, "%.2f-%.2f" % (q1, q3)
+
+
+ours = "ws-cpp" if "ws-cpp" in servers else None
+bases = [b for b in (ref, floor) if b is not None and b != ours]
+if ours is not None and bases:
+    md.append("## %s round by round\n" % ours)
+    md.append("Each round runs every server once, one after another, so a ratio within one round compares runs "
+              "made a minute or two apart. *median* is the median of the rounds' ratios (it need not equal the "
+              "ratio of medians in the tables above), *middle half* the range of the middle half of them "
+              "(25th to 75th percentile), *below 1* the rounds in which %s cost less. Each shape's figure is "
+              "the one its table is judged by.\n" % ours)
+    hdr = ["shape", "rounds"]
+    for b in bases:
+        hdr += ["vs %s median" % b, "middle half", "below 1"]
+    md.append("| " + " | ".join(hdr) + " |")
+    md.append("|" + "|".join(["---"] + ["---:"] * (len(hdr) - 1)) + "|")
+    for s in shapes:
+        if s in ("f",):
+            continue  # one figure per run of a different kind (memory): its table says it
+        row, n = [DESC[s].split(")")[0] + ")"], 0
+        for b in bases:
+            rs = paired(s, ours, b, KEY[s])
+            n = max(n, len(rs))
+            m, h = spread(rs)
+            row += [m, h, "%d/%d" % (sum(1 for v in rs if v < 1), len(rs)) if rs else "–"]
+        if n == 0:
+            continue
+        row.insert(1, str(n))
+        md.append("| " + " | ".join(row) + " |")
+    md.append("")
+
 # Noise: CPU used by other processes while a run lasted (runs under 1 s are too short to tell).
 timed = [r for rs in runs.values() for r in rs if float(r.get("span_s", 0)) >= 1]
 noisy = [r for r in timed if float(r.get("other_pct", 0)) > 10]

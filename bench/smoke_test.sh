@@ -215,5 +215,29 @@ start bench_threads "$bin/bench_server" 0 --threads 2
 expect_ok "--threads 2 still serves" "$wsload" "$PORT" -c 2 -t 0.3 -w 0
 stop "$PID"
 
+echo "== compare_report.py: the round-by-round ratios of a made-up run"
+# Three rounds whose ratios are known: ws-cpp / uWS 0.5, 1.5, 1.0 and ws-cpp / floor 1.0, 1.0,
+# 0.5, so the rounds' medians are 1.00 while the ratio of medians to the floor is 0.67.
+rep=$tmp/report
+mkdir -p "$rep"
+printf '%s\n' "servers=ws-cpp uWS floor-libuv" "shapes=a" "ref=uWS" "floor=floor-libuv" "date=2026-01-01 00:00" \
+  "cpu=test" "kernel=test" "compiler=test" "libuv=test" "ws-cpp=test" "runs=3" "secs=1" "warmup=0" \
+  "pinning=none" "load_before=0" "load_after=0" "run_s=0" "build_s=0" >"$rep/meta.txt"
+: >"$rep/raw.txt"
+for row in "1 1.0 2.0 1.0" "2 3.0 2.0 3.0" "3 2.0 2.0 4.0"; do
+  read -r round w u f <<<"$row"
+  for sv in "ws-cpp $w" "uWS $u" "floor-libuv $f"; do
+    echo "shape=a server=${sv% *} run=$round rc=0 span_s=1 other_pct=0 RESULT status=ok errors=0 msgs=1000" \
+         "msgs_per_s=1000 server_cpu_us_per_msg=${sv#* } server_cpu_pct=95 load_cpu_pct=50" >>"$rep/raw.txt"
+  done
+done
+if /usr/bin/python3 "$src/bench/compare_report.py" "$rep" >"$tmp/report.log" 2>&1 &&
+   grep -qF "| (a) | 3 | 1.00 | 0.75-1.25 | 1/3 | 1.00 | 0.75-1.00 | 1/3 |" "$rep/results.md" &&
+   grep -q "^| ws-cpp | 3/3 | .* | 1.00 | 0.67 |" "$rep/results.md"; then
+  ok "compare_report.py: rounds' medians, middle halves and counts below 1 beside the ratios of medians"
+else
+  bad "compare_report.py round by round: $(tail -c 300 "$tmp/report.log"; grep -A4 'round by round' "$rep/results.md" 2>/dev/null | tail -2)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
