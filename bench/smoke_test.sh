@@ -231,7 +231,7 @@ for row in "1 1.0 2.0 1.0" "2 3.0 2.0 3.0" "3 2.0 2.0 4.0"; do
          "msgs_per_s=1000 server_cpu_us_per_msg=${sv#* } server_cpu_pct=95 load_cpu_pct=50" >>"$rep/raw.txt"
   done
 done
-if /usr/bin/python3 "$src/bench/compare_report.py" "$rep" >"$tmp/report.log" 2>&1 &&
+if /usr/bin/python3 "$src/compare_report.py" "$rep" >"$tmp/report.log" 2>&1 &&
    grep -qF "| (a) | 3 | 1.00 | 0.75-1.25 | 1/3 | 1.00 | 0.75-1.00 | 1/3 |" "$rep/results.md" &&
    grep -q "^| ws-cpp | 3/3 | .* | 1.00 | 0.67 |" "$rep/results.md"; then
   ok "compare_report.py: rounds' medians, middle halves and counts below 1 beside the ratios of medians"
