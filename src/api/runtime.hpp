@@ -37,6 +37,7 @@ public:
     Result<> run();
     Result<SocketAddr> local_addr() const;
     const Settings& settings() const noexcept { return settings_; }
+    std::size_t max_output_buffer() const noexcept { return max_output_buffer_; }
     const std::shared_ptr<Shared>& shared() const noexcept { return shared_; }
     io::Loop& loop() noexcept { return loop_; }
     const proto::SessionConfig& session_config(proto::Role role) const noexcept {
@@ -92,6 +93,10 @@ private:
     std::shared_ptr<Factory> factory_;
     std::shared_ptr<std::mutex> factory_mutex_;
     bool primary_;
+    // What every message sent reads, on the line before the loop's own (io::Loop puts what each
+    // visit to a connection touches first): the slot table and the output cap.
+    alignas(64) std::vector<Connection*> slots_;  // index = slot; null when free
+    std::size_t max_output_buffer_;               // settings_.max_output_buffer
     io::Loop loop_;
     proto::BatchedMaskKeys mask_keys_;
     std::string encode_scratch_;  // the sessions' extension output (SessionConfig::scratch)
@@ -103,7 +108,6 @@ private:
     io::Timer user_timer_;
     std::unique_ptr<io::Listener> listener_;
 
-    std::vector<Connection*> slots_;        // index = slot; null when free
     std::vector<std::uint32_t> free_slots_;
     std::vector<Connection*> rejecting_;    // over-capacity connections being answered 503
     std::size_t active_ = 0;
@@ -135,7 +139,7 @@ template <class Write>
 [[gnu::always_inline]] inline Result<> Connection::send_checked(std::size_t size, Write&& write) {
     if (phase_ == Phase::Dead || phase_ == Phase::Rejecting) return {};
     const std::size_t pending = stream_.buffered_amount() + session_.held_bytes();
-    if (pending + size + proto::kMaxHeaderSize > runtime_.settings().max_output_buffer) [[unlikely]]
+    if (pending + size + proto::kMaxHeaderSize > runtime_.max_output_buffer()) [[unlikely]]
         return refuse(size, pending);
     auto r = write();
     after_session();

@@ -55,7 +55,7 @@ void Shared::attach(Runtime* runtime, std::shared_ptr<io::Wakeup::Remote> wakeup
 }
 
 void Shared::set_running(bool running) {
-    loop_thread_.store(running ? std::this_thread::get_id() : std::thread::id(), std::memory_order_relaxed);
+    loop_thread_.store(running ? this_thread_token() : nullptr, std::memory_order_relaxed);
 }
 
 void Shared::set_accepting(bool accepting) {

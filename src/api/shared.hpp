@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "io/wakeup.hpp"
@@ -19,6 +18,14 @@
 namespace ws::detail {
 
 class Runtime;
+
+// A token that names the calling thread while it lives (as std::thread::id does): the address
+// of a thread_local. Initial-exec, so that asking is one load relative to the thread pointer;
+// std::this_thread::get_id() was a call into libc (pthread_self, through the PLT) in every send.
+inline const void* this_thread_token() noexcept {
+    [[gnu::tls_model("initial-exec")]] static thread_local const char marker = 0;
+    return &marker;
+}
 
 // A Sender call made off the loop thread, waiting for the loop.
 struct Command {
@@ -58,17 +65,21 @@ private:
 };
 
 class Shared {
+    // First, next to each other: what every send on the loop thread reads.
+    std::atomic<const void*> loop_thread_{nullptr};  // this_thread_token() of the loop's thread
+    Runtime* runtime_ = nullptr;                     // loop thread only
+
 public:
     Shared(std::size_t queue_size, std::size_t queue_bytes, std::size_t max_slots)
         : slots(max_slots), capacity_(queue_size), max_bytes_(queue_bytes) {}
 
     // True on the thread running the loop.
     bool on_loop_thread() const noexcept {
-        return loop_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+        return loop_thread_.load(std::memory_order_relaxed) == this_thread_token();
     }
     // True while run() is running (on some thread).
     bool running() const noexcept {
-        return loop_thread_.load(std::memory_order_relaxed) != std::thread::id();
+        return loop_thread_.load(std::memory_order_relaxed) != nullptr;
     }
     // Queues a command for the loop and wakes it. Never blocks (beyond a short lock).
     Result<> push(Command&& command);
@@ -92,8 +103,6 @@ public:
     SlotTable slots;
 
 private:
-    std::atomic<std::thread::id> loop_thread_{};
-    Runtime* runtime_ = nullptr;  // loop thread only
     std::mutex mutex_;
     std::vector<Command> queue_;
     std::size_t capacity_;

@@ -26,17 +26,18 @@ std::string error_message(int uv_code) {
 }
 
 Loop::Loop(std::size_t read_buffer_size, std::size_t read_budget)
-    : loop_(std::make_unique<uv_loop_t>()),
-      prepare_(std::make_unique<uv_prepare_t>()),
-      check_(std::make_unique<uv_check_t>()),
-      read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
+    : read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_buffer_size)),
       read_buffer_size_(read_buffer_size),
       read_budget_(std::max<std::size_t>(read_budget, 1)),
-      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       events_(std::make_unique<epoll_event[]>(kMaxEvents)),
+      loop_(std::make_unique<uv_loop_t>()),
+      prepare_(std::make_unique<uv_prepare_t>()),
+      check_(std::make_unique<uv_check_t>()),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       idle_(std::make_unique<uv_idle_t>()) {
     if (epoll_fd_ < 0) epoll_error_ = -errno;  // every watch() then fails with it
     uv_loop_init(loop_.get());
+    now_ = &loop_->time;  // uv_now(loop_) is this field
     uv_prepare_init(loop_.get(), prepare_.get());
     prepare_->data = this;
     uv_check_init(loop_.get(), check_.get());
@@ -123,8 +124,6 @@ void Loop::drain_closing() {
     while (uv_loop_alive(loop_.get())) uv_run(loop_.get(), UV_RUN_ONCE);
     uv_run(loop_.get(), UV_RUN_NOWAIT);
 }
-
-std::uint64_t Loop::now_ms() const { return uv_now(loop_.get()); }
 
 void Loop::schedule_flush(Stream& stream) { dirty_.push_back(&stream); }
 

@@ -101,7 +101,10 @@ public:
         return busy_ ? own_bytes() : 0;
     }
     // Keeps `*mirror` equal to buffered_amount() (for readers on other threads).
-    void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept { mirror_ = mirror; }
+    void set_buffered_mirror(std::atomic<std::uint64_t>* mirror) noexcept {
+        mirror_ = mirror;
+        mirror_zero_ = false;  // not known: the next update stores
+    }
     // Back-pressure: while more than `bytes` wait for the peer, stop reading from it (a peer
     // that sends without reading is then slowed by TCP); resume once it drains below. 0: off.
     // At most 4 GiB - 1 (larger values are clamped).
@@ -172,8 +175,14 @@ private:
     void uncork_others() {
         if (Stream* owner = loop_.cork_owner(); owner != nullptr && owner != this) owner->uncork();
     }
+    // A zero already published is not stored again: in the echo pattern every flush leaves
+    // nothing behind, and the store would touch the slot table's line on every visit.
     void update_mirror() noexcept {
-        if (mirror_ != nullptr) mirror_->store(buffered_amount(), std::memory_order_relaxed);
+        if (mirror_ == nullptr) return;
+        const std::size_t amount = buffered_amount();
+        if (amount == 0 && mirror_zero_) return;
+        mirror_->store(amount, std::memory_order_relaxed);
+        mirror_zero_ = amount == 0;
     }
     void apply_back_pressure();
     // As output accumulates (`buffered` bytes now): stop reading once over the threshold.
@@ -213,6 +222,7 @@ private:
     bool close_deferred_ : 1 = false;
     bool writing_ : 1 = false;  // busy_->pending holds bytes the socket has yet to take
     bool ask_target_ : 1 = false;  // ask the handler for a read target (want_read_target)
+    bool mirror_zero_ : 1 = false;  // *mirror_ holds 0 (stored by update_mirror)
 };
 
 }  // namespace ws::io

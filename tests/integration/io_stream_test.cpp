@@ -1,7 +1,7 @@
 // io::Stream on a real loop: many writes in one iteration leave in one write per stream (corking,
 // also when writes to many streams interleave, as in a broadcast), the
-// client connect sets TCP_NODELAY when asked, and back-pressure / shutdown work at this level.
-// Reading is io_stream_read_test.cpp.
+// client connect sets TCP_NODELAY when asked, and back-pressure / shutdown work at this level;
+// and the Loop's clock is libuv's. Reading is io_stream_read_test.cpp.
 #include "io/stream.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include "io/address.hpp"
 #include "io/listener.hpp"
@@ -31,6 +32,38 @@ namespace {
 
 using test::pattern;
 using test::Recorder;
+
+// Loop::now_ms reads libuv's loop time through a pointer instead of calling uv_now: it must
+// follow every update libuv makes, and the ones run() makes.
+TEST(IoLoop, ClockIsLibuvsClock) {
+    Loop loop(64 * 1024);
+    EXPECT_EQ(loop.now_ms(), uv_now(loop.uv()));
+    const std::uint64_t before = loop.now_ms();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(loop.now_ms(), before);  // cached until the loop updates it
+    uv_update_time(loop.uv());
+    EXPECT_EQ(loop.now_ms(), uv_now(loop.uv()));
+    EXPECT_GE(loop.now_ms(), before + 25);
+
+    // Through a run (a listener keeps it going): in a timer's callback, after libuv and run()
+    // updated the time, and when the run is over.
+    Listener listener(loop, [] {});
+    sockaddr_storage where{};
+    ASSERT_TRUE(parse_ip("127.0.0.1", 0, where));
+    ASSERT_TRUE(listener.bind_and_listen(where, 16).ok());
+    std::uint64_t in_timer = 0, in_timer_uv = 0;
+    Timer timer(loop, [&] {
+        in_timer = loop.now_ms();
+        in_timer_uv = uv_now(loop.uv());
+        listener.close();
+    });
+    const std::uint64_t start = loop.now_ms();
+    timer.start(40);
+    ASSERT_EQ(loop.run(), 0);
+    EXPECT_EQ(in_timer, in_timer_uv);
+    EXPECT_GE(in_timer, start + 40);
+    EXPECT_EQ(loop.now_ms(), uv_now(loop.uv()));
+}
 
 TEST(IoStream, WritesOfOneIterationLeaveAsOneWrite) {
     ws::test::RawListener listener;

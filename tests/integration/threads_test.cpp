@@ -1,16 +1,45 @@
 // Settings::threads: several loops share one port (SO_REUSEPORT); connections spread over
 // them; broadcast and shutdown reach every loop; factory calls are serialized (a plain,
-// unsynchronized counter in the factory stays exact, and TSan sees no race).
+// unsynchronized counter in the factory stays exact, and TSan sees no race); a loop knows its
+// own thread (what decides whether a Sender acts at once or queues).
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
+#include "api/shared.hpp"
 #include "support/test_support.hpp"
 
 namespace ws::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+TEST(Threads, ALoopKnowsItsOwnThreadOnly) {
+    const void* mine = detail::this_thread_token();
+    EXPECT_EQ(detail::this_thread_token(), mine);  // stable on one thread
+    const void* theirs = nullptr;
+    std::thread([&] { theirs = detail::this_thread_token(); }).join();
+    EXPECT_NE(theirs, nullptr);
+    EXPECT_NE(theirs, mine);
+
+    detail::Shared shared(16, 1 << 20, 4);
+    EXPECT_FALSE(shared.running());
+    EXPECT_FALSE(shared.on_loop_thread());
+    shared.set_running(true);
+    EXPECT_TRUE(shared.running());
+    EXPECT_TRUE(shared.on_loop_thread());
+    bool there_running = false, there_on_loop = true;
+    std::thread([&] {
+        there_running = shared.running();
+        there_on_loop = shared.on_loop_thread();
+    }).join();
+    EXPECT_TRUE(there_running);
+    EXPECT_FALSE(there_on_loop);
+    shared.set_running(false);
+    EXPECT_FALSE(shared.running());
+    EXPECT_FALSE(shared.on_loop_thread());
+}
 
 TEST(Threads, ConnectionsSpreadOverLoopsAndBroadcastReachesAll) {
     Settings s;
