@@ -14,7 +14,6 @@
 // connection stopping until then, as in floor_epoll_echo. Drive it with `wsload PORT --raw`.
 // Stop it with a signal. It is a floor, not a design: ws-cpp does not use io_uring.
 #include <liburing.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,10 +21,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "floor_epoll.hpp"
@@ -46,14 +43,7 @@ struct Queued {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || argc > 3) {
-        std::fprintf(stderr, "usage: floor_batch_echo PORT [HOST]\n");
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    const int port = std::atoi(argv[1]);
-    const std::string host = argc > 2 ? argv[2] : "127.0.0.1";
-    const int lfd = bench::floor_listen("floor_batch_echo", host, port, SOCK_NONBLOCK);
+    const int lfd = bench::floor_start("floor_batch_echo", argc, argv, SOCK_NONBLOCK);
     if (lfd < 0) return 1;
 
     // The same setup as floor_uring_echo's ring: one issuer, task work only when we enter.
@@ -76,12 +66,8 @@ int main(int argc, char** argv) {
     std::vector<Queued> queued;
     queued.reserve(kEvents);
     for (;;) {
-        const int n = epoll_wait(floor.fd(), events.data(), static_cast<int>(events.size()), -1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            std::perror("epoll_wait");
-            return 1;
-        }
+        const int n = floor.wait(events);
+        if (n < 0) return 1;
         queued.clear();
         for (int e = 0; e < n; ++e) {
             floor.handle(events[static_cast<std::size_t>(e)], lfd, [&](int fd, bench::EpollFloor::Conn&) {

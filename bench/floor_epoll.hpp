@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 namespace bench {
@@ -25,6 +26,17 @@ public:
     EpollFloor() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
 
     int fd() const noexcept { return ep_; }
+    // One epoll_wait for as many events as `events` holds (again after a signal): how many
+    // came, or -1 after printing why it failed.
+    int wait(std::vector<epoll_event>& events) const {
+        for (;;) {
+            const int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), -1);
+            if (n >= 0 || errno != EINTR) {
+                if (n < 0) std::perror("epoll_wait");
+                return n;
+            }
+        }
+    }
     Conn* conn(int fd) const noexcept {
         return static_cast<std::size_t>(fd) < conns_.size() ? conns_[static_cast<std::size_t>(fd)] : nullptr;
     }

@@ -7,15 +7,12 @@
 // each read one write of the bytes; only what the kernel did not take is kept (per
 // connection), and reading from that connection stops until it is written. Drive it with
 // `wsload PORT --raw`. Stop it with a signal.
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <string>
 #include <vector>
 
 #include "floor_epoll.hpp"
@@ -28,14 +25,7 @@ constexpr std::size_t kReadBuffer = 64u << 10;
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: floor_epoll_echo PORT [HOST]\n");
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    const int port = std::atoi(argv[1]);
-    const std::string host = argc > 2 ? argv[2] : "127.0.0.1";
-    const int lfd = bench::floor_listen("floor_epoll_echo", host, port, SOCK_NONBLOCK);
+    const int lfd = bench::floor_start("floor_epoll_echo", argc, argv, SOCK_NONBLOCK);
     if (lfd < 0) return 1;
 
     bench::EpollFloor floor;
@@ -43,12 +33,8 @@ int main(int argc, char** argv) {
     static char buf[kReadBuffer];
     std::vector<epoll_event> events(1024);
     for (;;) {
-        const int n = epoll_wait(floor.fd(), events.data(), static_cast<int>(events.size()), -1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            std::perror("epoll_wait");
-            return 1;
-        }
+        const int n = floor.wait(events);
+        if (n < 0) return 1;
         for (int e = 0; e < n; ++e) {
             floor.handle(events[static_cast<std::size_t>(e)], lfd, [&](int fd, bench::EpollFloor::Conn& c) {
                 const std::size_t r = floor.read_or_drop(fd, buf, sizeof buf);

@@ -1,17 +1,19 @@
-// The listening socket of the bare TCP floors (floor_epoll_echo, floor_uring_echo): parse the
-// address, bind, listen, and print the line the scripts wait for. Free of ws-cpp and of any
-// event library.
+// The listening socket of the bare TCP floors (floor_epoll_echo, floor_batch_echo,
+// floor_uring_echo): parse the address, bind, listen, and print the line the scripts wait for.
+// Free of ws-cpp and of any event library.
 #pragma once
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -59,6 +61,18 @@ inline int floor_listen(const char* name, const std::string& host, int port, int
     std::printf("%s listening on %s:%d\n", name, host.c_str(), actual);
     std::fflush(stdout);
     return fd;
+}
+
+// The start of a floor whose command line is `NAME PORT [HOST]` (HOST 127.0.0.1 by default):
+// prints the usage and exits with 2 on any other, ignores SIGPIPE (a send to a vanished peer
+// then fails with EPIPE), and listens as floor_listen does (its result).
+inline int floor_start(const char* name, int argc, char** argv, int socket_flags) {
+    if (argc < 2 || argc > 3) {
+        std::fprintf(stderr, "usage: %s PORT [HOST]\n", name);
+        std::exit(2);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return floor_listen(name, argc > 2 ? argv[2] : "127.0.0.1", std::atoi(argv[1]), socket_flags);
 }
 
 }  // namespace bench
